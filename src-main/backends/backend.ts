@@ -1,0 +1,42 @@
+/**
+ * A key backend holds or reaches the secret half of key versions. It is chosen per key by its
+ * ProtectionLevel; services never branch on it beyond picking it. Public-key operations
+ * (verify, asymmetric encrypt, GetPublicKey) need no backend: see crypto/publicKeyOps.ts.
+ */
+import type { KeySpec, MacAlgorithm, SigningAlgorithm, EncryptionAlgorithm } from '../../src-shared/domain/keySpecs';
+
+/** What the keystore holds for one key version. */
+export interface StoredVersion {
+  keyId: string;
+  keyVersionId: string;
+  keySpec: KeySpec;
+  /** SOFTWARE: raw secret (symmetric, HMAC) or PKCS#8 DER (asymmetric). Null when not imported yet. */
+  material: Buffer | null;
+  /** SubjectPublicKeyInfo DER for asymmetric versions. */
+  publicKey: Buffer | null;
+  /** HSM: the CKA_ID linking the token objects to this version. */
+  hsmObjectId: Buffer | null;
+}
+
+export interface NewMaterial {
+  material: Buffer | null;
+  publicKey: Buffer | null;
+  hsmObjectId: Buffer | null;
+}
+
+export interface SealedBox {
+  ciphertext: Buffer;
+  tag: Buffer;
+}
+
+export interface KeyBackend {
+  generate(spec: KeySpec, opts: { exportable: boolean; keyId: string; keyVersionId: string }): Promise<NewMaterial>;
+  symmetricEncrypt(v: StoredVersion, iv: Buffer, plaintext: Uint8Array, aad: Buffer): Promise<SealedBox>;
+  /** Throws KmsError('InvalidCiphertext') when the tag does not match. */
+  symmetricDecrypt(v: StoredVersion, iv: Buffer, box: SealedBox, aad: Buffer): Promise<Buffer>;
+  mac(v: StoredVersion, algorithm: MacAlgorithm, message: Uint8Array): Promise<Buffer>;
+  sign(v: StoredVersion, algorithm: SigningAlgorithm, digest: Uint8Array): Promise<Buffer>;
+  asymmetricDecrypt(v: StoredVersion, algorithm: EncryptionAlgorithm, ciphertext: Uint8Array): Promise<Buffer>;
+  /** Destroy whatever lives outside the keystore (token objects); the keystore rows go with the key. */
+  destroy(v: StoredVersion): Promise<void>;
+}

@@ -1,0 +1,143 @@
+/**
+ * ProtectionLevel SOFTWARE: the material is sealed in the SQLCipher keystore and used in this
+ * process with Node's crypto (OpenSSL), @noble/curves where Node cannot take a digest, and real
+ * SM2/SM4. Every secret copy made here is zeroed before returning.
+ */
+import { createCipheriv, createDecipheriv, createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { KmsError } from '../../../src-shared/errors';
+import {
+  KEY_SPEC_INFO,
+  MAC_DIGEST,
+  type KeySpec,
+  type MacAlgorithm,
+  type SigningAlgorithm,
+  type EncryptionAlgorithm,
+} from '../../../src-shared/domain/keySpecs';
+import type { KeyBackend, NewMaterial, SealedBox, StoredVersion } from '../backend';
+import { ecScalarFromPkcs8 } from '../../crypto/keyEncoding';
+import { rsaSignDigest, rsaOaepDecrypt } from '../../crypto/rsa';
+import { ecdsaSignDigest } from '../../crypto/ecdsa';
+import { eciesDecrypt } from '../../crypto/ecies';
+import { sm2SignDigest, sm2Decrypt } from '../../crypto/sm2';
+import { sm4GcmEncrypt, sm4GcmDecrypt } from '../../crypto/sm4gcm';
+import { wipe } from '../../crypto/wipe';
+
+function materialOf(v: StoredVersion): Buffer {
+  if (!v.material) throw new KmsError('Rejected.KeyState', 'This key version has no key material (import it first).');
+  return v.material;
+}
+
+function generateAsymmetric(spec: KeySpec): NewMaterial {
+  const info = KEY_SPEC_INFO[spec];
+  const pair =
+    info.family === 'RSA'
+      ? generateKeyPairSync('rsa', { modulusLength: info.modulusBits!, publicExponent: 0x10001 })
+      : generateKeyPairSync('ec', { namedCurve: info.curve! });
+  return {
+    material: pair.privateKey.export({ format: 'der', type: 'pkcs8' }),
+    publicKey: pair.publicKey.export({ format: 'der', type: 'spki' }),
+    hsmObjectId: null,
+  };
+}
+
+export class SoftwareBackend implements KeyBackend {
+  async generate(spec: KeySpec): Promise<NewMaterial> {
+    const info = KEY_SPEC_INFO[spec];
+    if (info.secretBytes) return { material: randomBytes(info.secretBytes), publicKey: null, hsmObjectId: null };
+    return generateAsymmetric(spec);
+  }
+
+  async symmetricEncrypt(v: StoredVersion, iv: Buffer, plaintext: Uint8Array, aad: Buffer): Promise<SealedBox> {
+    const key = materialOf(v);
+    if (KEY_SPEC_INFO[v.keySpec].symmetricAlgorithm === 'SM4_GCM') return sm4GcmEncrypt(key, iv, plaintext, aad);
+    const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+    cipher.setAAD(aad);
+    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    return { ciphertext, tag: cipher.getAuthTag() };
+  }
+
+  async symmetricDecrypt(v: StoredVersion, iv: Buffer, box: SealedBox, aad: Buffer): Promise<Buffer> {
+    const key = materialOf(v);
+    if (KEY_SPEC_INFO[v.keySpec].symmetricAlgorithm === 'SM4_GCM') return sm4GcmDecrypt(key, iv, box.ciphertext, box.tag, aad);
+    const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+    decipher.setAAD(aad);
+    decipher.setAuthTag(box.tag);
+    const out = decipher.update(box.ciphertext);
+    try {
+      return Buffer.concat([out, decipher.final()]);
+    } catch {
+      throw new KmsError('InvalidCiphertext', 'The ciphertext failed authentication: it was altered, or the EncryptionContext differs.');
+    } finally {
+      wipe(out);
+    }
+  }
+
+  async mac(v: StoredVersion, algorithm: MacAlgorithm, message: Uint8Array): Promise<Buffer> {
+    return createHmac(MAC_DIGEST[algorithm], materialOf(v)).update(message).digest();
+  }
+
+  async sign(v: StoredVersion, algorithm: SigningAlgorithm, digest: Uint8Array): Promise<Buffer> {
+    const pkcs8 = materialOf(v);
+    const info = KEY_SPEC_INFO[v.keySpec];
+    switch (algorithm) {
+      case 'RSA_PSS_SHA_256':
+        return rsaSignDigest(pkcs8, 'PSS', digest);
+      case 'RSA_PKCS1_SHA_256':
+        return rsaSignDigest(pkcs8, 'PKCS1', digest);
+      case 'ECDSA_SHA_256':
+      case 'ECDSA_SHA_384':
+        if (info.curve === 'SM2' || !info.curve) throw new KmsError('Rejected.Algorithm', `${algorithm} does not fit ${v.keySpec}.`);
+        return ecdsaSignDigest(info.curve, pkcs8, digest);
+      case 'SM2DSA': {
+        const d = ecScalarFromPkcs8(pkcs8, 32);
+        try {
+          return sm2SignDigest(d, digest);
+        } finally {
+          wipe(d);
+        }
+      }
+      default: {
+        const never: never = algorithm;
+        throw new KmsError('Rejected.Algorithm', `Unknown algorithm ${String(never)}.`);
+      }
+    }
+  }
+
+  async asymmetricDecrypt(v: StoredVersion, algorithm: EncryptionAlgorithm, ciphertext: Uint8Array): Promise<Buffer> {
+    const pkcs8 = materialOf(v);
+    const info = KEY_SPEC_INFO[v.keySpec];
+    switch (algorithm) {
+      case 'RSAES_OAEP_SHA_256':
+        return rsaOaepDecrypt(pkcs8, 'sha256', ciphertext);
+      case 'RSAES_OAEP_SHA_1':
+        return rsaOaepDecrypt(pkcs8, 'sha1', ciphertext);
+      case 'ECIES_DH_SHA_1_XOR_HMAC': {
+        if (info.curve !== 'prime256v1' && info.curve !== 'secp256k1') {
+          throw new KmsError('Rejected.Algorithm', `${algorithm} does not fit ${v.keySpec}.`);
+        }
+        const d = ecScalarFromPkcs8(pkcs8, 32);
+        try {
+          return eciesDecrypt(info.curve, d, ciphertext);
+        } finally {
+          wipe(d);
+        }
+      }
+      case 'SM2PKE': {
+        const d = ecScalarFromPkcs8(pkcs8, 32);
+        try {
+          return sm2Decrypt(d, ciphertext);
+        } finally {
+          wipe(d);
+        }
+      }
+      default: {
+        const never: never = algorithm;
+        throw new KmsError('Rejected.Algorithm', `Unknown algorithm ${String(never)}.`);
+      }
+    }
+  }
+
+  async destroy(): Promise<void> {
+    // Nothing outside the keystore: deleting the rows (secure_delete on) destroys the material.
+  }
+}

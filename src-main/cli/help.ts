@@ -1,0 +1,37 @@
+/** `keyroom --help` and `keyroom <Operation> --help`, generated from the contract. */
+import { OPERATIONS, OPERATION_NAMES, type OperationName } from '../../src-shared/contract/operations';
+import { isRequired, parameterNames } from './args';
+
+const GLOBAL_HELP = `Global options:
+  --keystore PATH             keystore file (or KEYROOM_KEYSTORE; default: the app's data directory)
+  --passphrase-file PATH      file holding the passphrase (or KEYROOM_PASSPHRASE; else a hidden prompt)
+  --new-passphrase-file PATH  ChangePassphrase: the new passphrase (or KEYROOM_NEW_PASSPHRASE; else a prompt)
+  --help                      this text; after an operation, that operation's parameters
+  --version                   the version`;
+
+export function generalHelp(): string {
+  const groups = new Map<string, OperationName[]>();
+  for (const name of OPERATION_NAMES) {
+    const g = OPERATIONS[name].group;
+    groups.set(g, [...(groups.get(g) ?? []), name]);
+  }
+  const width = Math.max(...OPERATION_NAMES.map((n) => n.length)) + 2;
+  const lines = ['Usage: keyroom [global options] <Operation> [--Parameter value ...]', '', 'Operations:'];
+  for (const [group, names] of groups) {
+    lines.push(`  ${group}`);
+    for (const n of names) lines.push(`    ${n.padEnd(width)}${OPERATIONS[n].summary}`);
+  }
+  lines.push('', 'Values: --Name value or --Name=value; @path reads the value from a file.', 'Output: one JSON object on stdout; errors as JSON on stderr (exit 1; 2 for a malformed command line).', '', GLOBAL_HELP);
+  return lines.join('\n') + '\n';
+}
+
+export function operationHelp(name: OperationName): string {
+  const def = OPERATIONS[name];
+  const secrets = new Set<string>((def as { secrets?: readonly string[] }).secrets ?? []);
+  const params = parameterNames(name).filter((p) => !secrets.has(p));
+  const lines = [`Usage: keyroom ${name}${params.map((p) => (isRequired(name, p) ? ` --${p} <value>` : ` [--${p} <value>]`)).join('')}`, '', def.summary];
+  if (secrets.size) lines.push('', `Secrets (${[...secrets].join(', ')}) are read from a file, the environment or a prompt, never from arguments.`);
+  if (def.errors.length) lines.push('', `Error codes: ${def.errors.join(', ')}`);
+  lines.push('', GLOBAL_HELP);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,107 @@
+/**
+ * The `keyroom` command: one more front door onto the handler table, never a second
+ * implementation. Success: one JSON object on stdout, exit 0. Failure: nothing on stdout, one
+ * JSON object {Code, Message, RequestId} on stderr, exit 1 (2 for a malformed command line).
+ */
+import { randomUUID } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { OPERATIONS } from '../../src-shared/contract/operations';
+import { Session } from '../services/session';
+import { dispatch, toErrorData } from '../handlers/dispatch';
+import { parseCommandLine, UsageError, type GlobalOptions } from './args';
+import { generalHelp, operationHelp } from './help';
+import { readSecret } from './secrets';
+import { wipe } from '../crypto/wipe';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Electron's userData directory on Linux, so the command line and the app share a keystore. */
+export function defaultKeystorePath(env: Env): string {
+  return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'Keyroom', 'keystore.db');
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function fail(code: number, data: object): number {
+  process.stderr.write(JSON.stringify(data) + '\n');
+  return code;
+}
+
+async function passphrase(globals: GlobalOptions, env: Env, confirm: boolean): Promise<Buffer> {
+  return readSecret({
+    fileOption: '--passphrase-file',
+    filePath: globals.passphraseFile,
+    envName: 'KEYROOM_PASSPHRASE',
+    envValue: env.KEYROOM_PASSPHRASE,
+    prompt: confirm ? 'New keystore passphrase: ' : 'Keystore passphrase: ',
+    confirm,
+  });
+}
+
+async function newPassphrase(globals: GlobalOptions, env: Env): Promise<Buffer> {
+  return readSecret({
+    fileOption: '--new-passphrase-file',
+    filePath: globals.newPassphraseFile,
+    envName: 'KEYROOM_NEW_PASSPHRASE',
+    envValue: env.KEYROOM_NEW_PASSPHRASE,
+    prompt: 'New passphrase: ',
+    confirm: true,
+  });
+}
+
+export async function main(argv: readonly string[], env: Env): Promise<number> {
+  let cmd;
+  try {
+    cmd = parseCommandLine(argv);
+  } catch (e) {
+    if (e instanceof UsageError) return fail(2, { Code: 'InvalidParameter', Message: e.message, RequestId: randomUUID() });
+    throw e;
+  }
+  if (cmd.kind === 'version') {
+    process.stdout.write(`keyroom ${version()}\n`);
+    return 0;
+  }
+  if (cmd.kind === 'help') {
+    process.stdout.write(cmd.operation ? operationHelp(cmd.operation) : generalHelp());
+    return 0;
+  }
+
+  const session = new Session({ keystorePath: cmd.globals.keystore ?? env.KEYROOM_KEYSTORE ?? defaultKeystorePath(env) });
+  const input: Record<string, unknown> = { ...cmd.params };
+  const secretBuffers: Buffer[] = [];
+  try {
+    if (cmd.operation === 'InitKeystore') {
+      const p = await passphrase(cmd.globals, env, true);
+      secretBuffers.push(p);
+      input.Passphrase = p.toString('utf8');
+    } else if (OPERATIONS[cmd.operation].keystore === 'open') {
+      const p = await passphrase(cmd.globals, env, false);
+      secretBuffers.push(p);
+      await session.unlock(p);
+    }
+    if (cmd.operation === 'ChangePassphrase') {
+      const p = await newPassphrase(cmd.globals, env);
+      secretBuffers.push(p);
+      input.NewPassphrase = p.toString('utf8');
+    }
+  } catch (e) {
+    wipe(...secretBuffers);
+    await session.lock();
+    return fail(1, toErrorData(e, randomUUID()));
+  }
+  wipe(...secretBuffers);
+
+  try {
+    const result = await dispatch(session, cmd.operation, input);
+    if (!result.ok) return fail(1, result.error);
+    process.stdout.write(JSON.stringify(result.value, null, 2) + '\n');
+    return 0;
+  } finally {
+    await session.lock();
+  }
+}

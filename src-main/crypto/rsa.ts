@@ -1,0 +1,171 @@
+/**
+ * RSA over a digest the caller computed. Node's crypto.sign always hashes its input, so the
+ * signature padding is built here and the private-key operation is left to OpenSSL:
+ * - PKCS#1 v1.5: EMSA-PKCS1-v1_5 = DigestInfo || H, padded with block type 1 by OpenSSL
+ *   (privateEncrypt with RSA_PKCS1_PADDING);
+ * - PSS: EMSA-PSS (RFC 8017 9.1) encoded here, raw RSA by OpenSSL (RSA_NO_PADDING).
+ * Verification is strict: the signature must be exactly k bytes (RFC 8017 8.1.2 step 1).
+ */
+import {
+  constants,
+  createHash,
+  createPrivateKey,
+  privateDecrypt,
+  privateEncrypt,
+  publicDecrypt,
+  publicEncrypt,
+  randomBytes,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
+import { KmsError } from '../../src-shared/errors';
+import { wipe } from './wipe';
+
+/** DER DigestInfo prefix for SHA-256 (RFC 8017 9.2, note 1). */
+const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+const PSS_SALT_BYTES = 32;
+const HASH_BYTES = 32;
+
+function modulusBits(key: KeyObject): number {
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  if (!bits) throw new KmsError('Internal', 'Not an RSA key.');
+  return bits;
+}
+
+/** MGF1 with SHA-256 (RFC 8017 B.2.1). */
+function mgf1Sha256(seed: Uint8Array, length: number): Buffer {
+  const out = Buffer.alloc(length);
+  const counter = Buffer.alloc(4);
+  for (let i = 0, off = 0; off < length; i++, off += HASH_BYTES) {
+    counter.writeUInt32BE(i);
+    createHash('sha256').update(seed).update(counter).digest().copy(out, off);
+  }
+  return out;
+}
+
+function pssHashOf(mHash: Uint8Array, salt: Uint8Array): Buffer {
+  return createHash('sha256').update(Buffer.alloc(8)).update(mHash).update(salt).digest();
+}
+
+/** EMSA-PSS-ENCODE (RFC 8017 9.1.1) with SHA-256, MGF1-SHA-256, salt 32. */
+export function emsaPssEncode(mHash: Uint8Array, modBits: number, salt = randomBytes(PSS_SALT_BYTES)): Buffer {
+  const emBits = modBits - 1;
+  const emLen = Math.ceil(emBits / 8);
+  if (emLen < HASH_BYTES + PSS_SALT_BYTES + 2) throw new KmsError('Internal', 'RSA key too small for PSS.');
+  const H = pssHashOf(mHash, salt);
+  const db = Buffer.alloc(emLen - HASH_BYTES - 1);
+  db[db.length - PSS_SALT_BYTES - 1] = 0x01;
+  Buffer.from(salt).copy(db, db.length - PSS_SALT_BYTES);
+  const mask = mgf1Sha256(H, db.length);
+  for (let i = 0; i < db.length; i++) db[i]! ^= mask[i]!;
+  db[0]! &= 0xff >> (8 * emLen - emBits);
+  return Buffer.concat([db, H, Buffer.from([0xbc])]);
+}
+
+/** EMSA-PSS-VERIFY (RFC 8017 9.1.2) with salt length exactly 32. */
+export function emsaPssVerify(mHash: Uint8Array, em: Uint8Array, modBits: number): boolean {
+  const emBits = modBits - 1;
+  const emLen = Math.ceil(emBits / 8);
+  // With modBits = 8k+1 the encoded message is one byte shorter than the modulus.
+  const e = em.length === emLen + 1 && em[0] === 0 ? em.subarray(1) : em;
+  if (e.length !== emLen || e[emLen - 1] !== 0xbc) return false;
+  const maskedDb = e.subarray(0, emLen - HASH_BYTES - 1);
+  const H = e.subarray(emLen - HASH_BYTES - 1, emLen - 1);
+  if ((maskedDb[0]! & ~(0xff >> (8 * emLen - emBits)) & 0xff) !== 0) return false;
+  const db = mgf1Sha256(H, maskedDb.length);
+  for (let i = 0; i < db.length; i++) db[i]! ^= maskedDb[i]!;
+  db[0]! &= 0xff >> (8 * emLen - emBits);
+  const psLen = emLen - HASH_BYTES - PSS_SALT_BYTES - 2;
+  for (let i = 0; i < psLen; i++) if (db[i] !== 0) return false;
+  if (db[psLen] !== 0x01) return false;
+  const salt = db.subarray(db.length - PSS_SALT_BYTES);
+  return timingSafeEqual(pssHashOf(mHash, salt), H);
+}
+
+export type RsaSignScheme = 'PSS' | 'PKCS1';
+
+export function rsaSignDigest(pkcs8: Uint8Array, scheme: RsaSignScheme, digest: Uint8Array): Buffer {
+  const key = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+  if (scheme === 'PKCS1') {
+    return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([SHA256_DIGEST_INFO, digest]));
+  }
+  const bits = modulusBits(key);
+  const em = emsaPssEncode(digest, bits);
+  const k = Math.ceil(bits / 8);
+  const block = em.length === k ? em : Buffer.concat([Buffer.alloc(k - em.length), em]);
+  try {
+    return privateEncrypt({ key, padding: constants.RSA_NO_PADDING }, block);
+  } finally {
+    wipe(em, block);
+  }
+}
+
+export function rsaVerifyDigest(publicKey: KeyObject, scheme: RsaSignScheme, digest: Uint8Array, signature: Uint8Array): boolean {
+  const bits = modulusBits(publicKey);
+  const k = Math.ceil(bits / 8);
+  if (signature.length !== k) return false;
+  let em: Buffer;
+  try {
+    em = publicDecrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, Buffer.from(signature));
+  } catch {
+    return false; // signature representative out of range (s >= n)
+  }
+  if (scheme === 'PSS') return emsaPssVerify(digest, em, bits);
+  // EMSA-PKCS1-v1_5: compare the whole encoded block, so no lax parsing can be fooled.
+  const expected = Buffer.alloc(k, 0xff);
+  const t = Buffer.concat([SHA256_DIGEST_INFO, digest]);
+  expected[0] = 0x00;
+  expected[1] = 0x01;
+  expected[k - t.length - 1] = 0x00;
+  t.copy(expected, k - t.length);
+  return em.length === k && timingSafeEqual(em, expected);
+}
+
+export type OaepHash = 'sha256' | 'sha1';
+
+export function rsaOaepEncrypt(publicKey: KeyObject, hash: OaepHash, plaintext: Uint8Array): Buffer {
+  return publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }, plaintext);
+}
+
+export function rsaOaepDecrypt(pkcs8: Uint8Array, hash: OaepHash, ciphertext: Uint8Array): Buffer {
+  const key = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+  const k = Math.ceil(modulusBits(key) / 8);
+  if (ciphertext.length !== k) throw new KmsError('InvalidCiphertext', `The ciphertext must be exactly ${k} bytes for this key.`);
+  try {
+    return privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }, ciphertext);
+  } catch {
+    throw new KmsError('InvalidCiphertext', 'The ciphertext does not decrypt with this key and algorithm.');
+  }
+}
+
+
+/**
+ * RSAES-PKCS1-v1_5 decryption of a message whose length the caller knows (imported key
+ * material), for the legacy import wrapping algorithm only. Node refuses PKCS#1 v1.5 private
+ * decryption (CVE-2023-46809, the Marvin attack), so the padding is checked here over raw RSA,
+ * without early exits, and every failure looks the same to the caller.
+ */
+export function rsaPkcs1DecryptFixedLength(pkcs8: Uint8Array, ciphertext: Uint8Array, messageBytes: number): Buffer {
+  const key = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+  const k = Math.ceil(modulusBits(key) / 8);
+  const fail = () => new KmsError('InvalidEncryptedKeyMaterial', 'The encrypted key material does not decrypt with the import parameters.');
+  if (ciphertext.length !== k) throw fail();
+  let em: Buffer;
+  try {
+    em = privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, Buffer.from(ciphertext));
+  } catch {
+    throw fail();
+  }
+  const sep = k - messageBytes - 1;
+  let bad = em[0]! | (em[1]! ^ 0x02) | em[sep]!;
+  let zeroInPs = 0;
+  for (let i = 2; i < sep; i++) zeroInPs |= em[i] === 0 ? 1 : 0;
+  bad |= zeroInPs | (sep < 10 ? 1 : 0);
+  const out = Buffer.from(em.subarray(sep + 1));
+  wipe(em);
+  if (bad !== 0) {
+    wipe(out);
+    throw fail();
+  }
+  return out;
+}

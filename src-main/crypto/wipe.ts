@@ -1,0 +1,16 @@
+/**
+ * Zero secret bytes once they are no longer needed. JavaScript cannot promise more: strings,
+ * bigints and copies made inside libraries or OpenSSL are beyond our reach (see README).
+ */
+export function wipe(...buffers: (Uint8Array | undefined | null)[]): void {
+  for (const b of buffers) b?.fill(0);
+}
+
+/** Run `fn` with secret buffers and zero them afterwards, whatever happens. */
+export async function withWiped<T>(buffers: Uint8Array[], fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } finally {
+    wipe(...buffers);
+  }
+}

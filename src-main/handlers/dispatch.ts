@@ -1,0 +1,36 @@
+/**
+ * The single entry every front door (CLI, Electron IPC, e2e host) calls: validate the untrusted
+ * input against the contract, run the handler, and return a result object. Errors cross the
+ * boundary as data with a stable code (Electron would keep only a thrown error's message).
+ */
+import { randomUUID } from 'node:crypto';
+import { KmsError, type ErrorData } from '../../src-shared/errors';
+import { isOperationName, type OperationName, type OperationOutput } from '../../src-shared/contract/operations';
+import { parseInput } from '../../src-shared/contract/validate';
+import type { Session } from '../services/session';
+import { HANDLERS, type Handler } from './handlerTable';
+
+export type DispatchResult<N extends OperationName = OperationName> =
+  | { ok: true; value: OperationOutput<N> & { RequestId: string } }
+  | { ok: false; error: ErrorData };
+
+export function toErrorData(e: unknown, requestId: string): ErrorData {
+  if (e instanceof KmsError) return { Code: e.code, Message: e.message, RequestId: requestId };
+  // Not ours: keep the message for support, but only its first line (no stack, no data dumps).
+  const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
+  return { Code: 'Internal', Message: `Internal error: ${message}`, RequestId: requestId };
+}
+
+export async function dispatch(session: Session, name: string, rawInput: unknown): Promise<DispatchResult> {
+  const requestId = randomUUID();
+  try {
+    if (!isOperationName(name)) throw new KmsError('InvalidParameter', `Unknown operation ${name}.`);
+    const input = parseInput(name, rawInput);
+    const handler = HANDLERS[name] as Handler<OperationName>;
+    const value = await handler(input, { session, requestId });
+    // RequestId is also the id of the audit entry the operation wrote, if it wrote one.
+    return { ok: true, value: Object.assign({}, value, { RequestId: requestId }) };
+  } catch (e) {
+    return { ok: false, error: toErrorData(e, requestId) };
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * One handler per contract entry. Handlers are thin: the input is already parsed by the
+ * contract's schema (see dispatch.ts); they pick the service and pass the session's collaborators.
+ */
+import type { OperationInput, OperationName, OperationOutput } from '../../src-shared/contract/operations';
+import type { Session } from '../services/session';
+import * as keystoreOps from '../services/keystoreOps';
+import * as keys from '../services/kms/keys';
+import * as versions from '../services/kms/versions';
+import * as aliases from '../services/kms/aliases';
+import * as symmetric from '../services/kms/symmetric';
+import * as mac from '../services/kms/mac';
+import * as asymmetric from '../services/kms/asymmetric';
+import * as importMaterial from '../services/kms/importMaterial';
+
+export interface HandlerContext {
+  session: Session;
+  requestId: string;
+}
+
+export type Handler<N extends OperationName> = (input: OperationInput<N>, ctx: HandlerContext) => Promise<OperationOutput<N>>;
+export type HandlerTable = { [N in OperationName]: Handler<N> };
+
+export const HANDLERS: HandlerTable = {
+  InitKeystore: (i, c) => keystoreOps.initKeystore(c.session, i, c.requestId),
+  ChangePassphrase: (i, c) => keystoreOps.changePassphrase(c.session, i, c.requestId),
+  BackupKeystore: (i, c) => keystoreOps.backupKeystore(c.session, i, c.requestId),
+  VerifyAuditLog: (_i, c) => keystoreOps.verifyAuditLog(c.session),
+  ExportAuditLog: (i, c) => keystoreOps.exportAuditLog(c.session, i),
+
+  CreateKey: (i, c) => keys.createKey(c.session.kms, i, c.requestId),
+  DescribeKey: (i, c) => keys.describeKey(c.session.kms, i),
+  ListKeys: (i, c) => keys.listKeys(c.session.kms, i),
+  EnableKey: (i, c) => keys.enableKey(c.session.kms, i, c.requestId),
+  DisableKey: (i, c) => keys.disableKey(c.session.kms, i, c.requestId),
+  ScheduleKeyDeletion: (i, c) => keys.scheduleKeyDeletion(c.session.kms, i, c.requestId),
+  CancelKeyDeletion: (i, c) => keys.cancelKeyDeletion(c.session.kms, i, c.requestId),
+  UpdateKeyDescription: (i, c) => keys.updateKeyDescription(c.session.kms, i, c.requestId),
+  UpdateRotationPolicy: (i, c) => keys.updateRotationPolicy(c.session.kms, i, c.requestId),
+  CreateKeyVersion: (i, c) => versions.createKeyVersion(c.session.kms, i, c.requestId),
+  DescribeKeyVersion: (i, c) => versions.describeKeyVersion(c.session.kms, i),
+  ListKeyVersions: (i, c) => versions.listKeyVersions(c.session.kms, i),
+
+  CreateAlias: (i, c) => aliases.createAlias(c.session.kms, i, c.requestId),
+  UpdateAlias: (i, c) => aliases.updateAlias(c.session.kms, i, c.requestId),
+  DeleteAlias: (i, c) => aliases.deleteAlias(c.session.kms, i, c.requestId),
+  ListAliases: (i, c) => aliases.listAliases(c.session.kms, i),
+  ListAliasesByKeyId: (i, c) => aliases.listAliasesByKeyId(c.session.kms, i),
+
+  Encrypt: (i, c) => symmetric.encrypt(c.session.kms, i, c.requestId),
+  Decrypt: (i, c) => symmetric.decrypt(c.session.kms, i, c.requestId),
+  ReEncrypt: (i, c) => symmetric.reEncrypt(c.session.kms, i, c.requestId),
+  GenerateDataKey: (i, c) => symmetric.generateDataKey(c.session.kms, i, c.requestId),
+  GenerateDataKeyWithoutPlaintext: (i, c) => symmetric.generateDataKeyWithoutPlaintext(c.session.kms, i, c.requestId),
+  GenerateMac: (i, c) => mac.generateMac(c.session.kms, i, c.requestId),
+  VerifyMac: (i, c) => mac.verifyMac(c.session.kms, i, c.requestId),
+
+  GetPublicKey: (i, c) => asymmetric.getPublicKey(c.session.kms, i),
+  AsymmetricSign: (i, c) => asymmetric.asymmetricSign(c.session.kms, i, c.requestId),
+  AsymmetricVerify: (i, c) => asymmetric.asymmetricVerify(c.session.kms, i, c.requestId),
+  AsymmetricEncrypt: (i, c) => asymmetric.asymmetricEncrypt(c.session.kms, i, c.requestId),
+  AsymmetricDecrypt: (i, c) => asymmetric.asymmetricDecrypt(c.session.kms, i, c.requestId),
+
+  GetParametersForImport: (i, c) => importMaterial.getParametersForImport(c.session.kms, i, c.requestId),
+  ImportKeyMaterial: (i, c) => importMaterial.importKeyMaterial(c.session.kms, i, c.requestId),
+  DeleteKeyMaterial: (i, c) => importMaterial.deleteKeyMaterial(c.session.kms, i, c.requestId),
+};

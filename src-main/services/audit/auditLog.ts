@@ -1,0 +1,108 @@
+/**
+ * The hash-chained audit log. Every state change and every use of a key appends one entry in the
+ * same transaction as the change. Each entry's hash covers its fields and the previous entry's
+ * hash, so an edited, removed or reordered entry breaks the chain from there on.
+ * Details hold identifiers and parameters only: never secrets, plaintext or key material.
+ */
+import { createHash } from 'node:crypto';
+import type { SqlExecutor } from '../../keystore/sqlcipher';
+import { writeExclusive } from '../../files/exclusiveFile';
+
+export type AuditDetails = Readonly<Record<string, string | number | boolean | null>>;
+
+export interface AuditRecord {
+  requestId: string;
+  operation: string;
+  keyId?: string | null;
+  keyVersionId?: string | null;
+  details?: AuditDetails;
+}
+
+export interface AuditEntry {
+  seq: number;
+  request_id: string;
+  time: string;
+  operation: string;
+  key_id: string | null;
+  key_version_id: string | null;
+  details: string;
+  result: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+function entryHash(e: Omit<AuditEntry, 'hash'>): string {
+  const fields = [e.seq, e.request_id, e.time, e.operation, e.key_id, e.key_version_id, e.details, e.result, e.prev_hash];
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
+}
+
+export async function appendAudit(tx: SqlExecutor, rec: AuditRecord, time: string): Promise<void> {
+  const last = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  const entry: Omit<AuditEntry, 'hash'> = {
+    seq: (last?.seq ?? 0) + 1,
+    request_id: rec.requestId,
+    time,
+    operation: rec.operation,
+    key_id: rec.keyId ?? null,
+    key_version_id: rec.keyVersionId ?? null,
+    details: JSON.stringify(rec.details ?? {}),
+    result: 'Success',
+    prev_hash: last?.hash ?? GENESIS_HASH,
+  };
+  const hash = entryHash(entry);
+  await tx.run(
+    `INSERT INTO audit_log (seq, request_id, time, operation, key_id, key_version_id, details, result, prev_hash, hash)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [entry.seq, entry.request_id, entry.time, entry.operation, entry.key_id, entry.key_version_id, entry.details, entry.result, entry.prev_hash, hash],
+  );
+}
+
+export interface ChainVerdict {
+  Valid: boolean;
+  Entries: number;
+  FirstBadEntry?: number;
+  Reason?: string;
+}
+
+const PAGE = 2000;
+
+/** Walk the chain in pages (constant memory) and name the first entry that does not hold. */
+export async function verifyAuditChain(db: SqlExecutor): Promise<ChainVerdict> {
+  let prev = GENESIS_HASH;
+  let expectedSeq = 1;
+  let count = 0;
+  for (;;) {
+    const rows = await db.all<AuditEntry>('SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?', [expectedSeq, PAGE]);
+    for (const e of rows) {
+      if (e.seq !== expectedSeq) return { Valid: false, Entries: count, FirstBadEntry: expectedSeq, Reason: `entry ${expectedSeq} is missing` };
+      if (e.prev_hash !== prev) return { Valid: false, Entries: count, FirstBadEntry: e.seq, Reason: `entry ${e.seq} does not follow the entry before it` };
+      const { hash, ...rest } = e;
+      if (entryHash(rest) !== hash) return { Valid: false, Entries: count, FirstBadEntry: e.seq, Reason: `entry ${e.seq} was altered` };
+      prev = hash;
+      expectedSeq++;
+      count++;
+    }
+    if (rows.length < PAGE) break;
+  }
+  return { Valid: true, Entries: count };
+}
+
+/** Write the log as JSON lines to a new file (never over an existing one, never half-written). */
+export async function exportAuditLog(db: SqlExecutor, outputFile: string): Promise<{ entries: number; sha256: string }> {
+  const digest = createHash('sha256');
+  let entries = 0;
+  await writeExclusive(outputFile, async (handle) => {
+    for (let seq = 1; ; ) {
+      const rows = await db.all<AuditEntry>('SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?', [seq, PAGE]);
+      const text = rows.map((r) => JSON.stringify({ ...r, details: JSON.parse(r.details) as unknown }) + '\n').join('');
+      await handle.write(text);
+      digest.update(text);
+      entries += rows.length;
+      if (rows.length < PAGE) break;
+      seq = rows[rows.length - 1]!.seq + 1;
+    }
+  });
+  return { entries, sha256: digest.digest('hex') };
+}

@@ -1,0 +1,130 @@
+/** Asymmetric keys: GetPublicKey, AsymmetricSign/Verify over a digest, AsymmetricEncrypt/Decrypt. */
+import { KmsError } from '../../../src-shared/errors';
+import { SIGNING_DIGEST, isAsymmetric, type SigningAlgorithm } from '../../../src-shared/domain/keySpecs';
+import type { OperationInput, OperationOutput } from '../../../src-shared/contract/operations';
+import type { SqlExecutor } from '../../keystore/sqlcipher';
+import type { KeyRow, VersionRow } from '../../keystore/repository';
+import { appendAudit } from '../audit/auditLog';
+import { spkiToPem } from '../../crypto/keyEncoding';
+import { encryptWithPublicKey, maxAsymmetricPlaintext, verifyDigest } from '../../crypto/publicKeyOps';
+import { wipe } from '../../crypto/wipe';
+import {
+  backendFor,
+  loadVersion,
+  requireEncryptionAlgorithm,
+  requireSigningAlgorithm,
+  requireState,
+  requireUsage,
+  resolveKey,
+  storedVersion,
+} from './keyAccess';
+import { now, type KmsContext } from './context';
+
+async function asymmetricVersion(db: SqlExecutor, keyIdOrAlias: string, keyVersionId: string): Promise<{ key: KeyRow; version: VersionRow }> {
+  const key = await resolveKey(db, keyIdOrAlias);
+  if (!isAsymmetric(key.key_spec)) {
+    throw new KmsError('Rejected.KeySpec', `Key ${key.key_id} is ${key.key_spec}, not an asymmetric key.`);
+  }
+  return { key, version: await loadVersion(db, key, keyVersionId) };
+}
+
+function publicKeyOf(version: VersionRow): Buffer {
+  if (!version.public_key) throw new KmsError('Internal', `Key version ${version.key_version_id} has no public key recorded.`);
+  return version.public_key;
+}
+
+function checkDigest(algorithm: SigningAlgorithm, b64: string): Buffer {
+  const digest = Buffer.from(b64, 'base64');
+  const expected = SIGNING_DIGEST[algorithm];
+  if (digest.length !== expected.bytes) {
+    throw new KmsError(
+      'InvalidParameter.Digest',
+      `${algorithm} signs a ${expected.digest.toUpperCase()} digest of ${expected.bytes} bytes; this Digest has ${digest.length}.`,
+    );
+  }
+  return digest;
+}
+
+export async function getPublicKey(kms: KmsContext, input: OperationInput<'GetPublicKey'>): Promise<OperationOutput<'GetPublicKey'>> {
+  const { key, version } = await kms.keystore.read((db) => asymmetricVersion(db, input.KeyId, input.KeyVersionId));
+  return { KeyId: key.key_id, KeyVersionId: version.key_version_id, PublicKey: spkiToPem(publicKeyOf(version)) };
+}
+
+export async function asymmetricSign(kms: KmsContext, input: OperationInput<'AsymmetricSign'>, requestId: string): Promise<OperationOutput<'AsymmetricSign'>> {
+  const digest = checkDigest(input.Algorithm, input.Digest);
+  return kms.keystore.transaction(async (tx) => {
+    const { key, version } = await asymmetricVersion(tx, input.KeyId, input.KeyVersionId);
+    requireUsage(key, 'SIGN/VERIFY', 'sign');
+    requireState(key, ['Enabled'], 'sign');
+    requireSigningAlgorithm(key, input.Algorithm);
+    const signature = await backendFor(kms, key).sign(storedVersion(key, version), input.Algorithm, digest);
+    await appendAudit(
+      tx,
+      { requestId, operation: 'AsymmetricSign', keyId: key.key_id, keyVersionId: version.key_version_id, details: { Algorithm: input.Algorithm, Digest: input.Digest } },
+      now(kms),
+    );
+    return { KeyId: key.key_id, KeyVersionId: version.key_version_id, Algorithm: input.Algorithm, Value: signature.toString('base64') };
+  });
+}
+
+export async function asymmetricVerify(kms: KmsContext, input: OperationInput<'AsymmetricVerify'>, requestId: string): Promise<OperationOutput<'AsymmetricVerify'>> {
+  const digest = checkDigest(input.Algorithm, input.Digest);
+  return kms.keystore.transaction(async (tx) => {
+    const { key, version } = await asymmetricVersion(tx, input.KeyId, input.KeyVersionId);
+    requireUsage(key, 'SIGN/VERIFY', 'verify');
+    requireState(key, ['Enabled'], 'verify');
+    requireSigningAlgorithm(key, input.Algorithm);
+    const valid = verifyDigest(key.key_spec, publicKeyOf(version), input.Algorithm, digest, Buffer.from(input.Value, 'base64'));
+    await appendAudit(
+      tx,
+      { requestId, operation: 'AsymmetricVerify', keyId: key.key_id, keyVersionId: version.key_version_id, details: { Algorithm: input.Algorithm, Value: valid } },
+      now(kms),
+    );
+    return { KeyId: key.key_id, KeyVersionId: version.key_version_id, Algorithm: input.Algorithm, Value: valid };
+  });
+}
+
+export async function asymmetricEncrypt(kms: KmsContext, input: OperationInput<'AsymmetricEncrypt'>, requestId: string): Promise<OperationOutput<'AsymmetricEncrypt'>> {
+  const plaintext = Buffer.from(input.Plaintext, 'base64');
+  try {
+    return await kms.keystore.transaction(async (tx) => {
+      const { key, version } = await asymmetricVersion(tx, input.KeyId, input.KeyVersionId);
+      requireUsage(key, 'ENCRYPT/DECRYPT', 'encrypt');
+      requireState(key, ['Enabled'], 'encrypt');
+      requireEncryptionAlgorithm(key, input.Algorithm);
+      const max = maxAsymmetricPlaintext(key.key_spec, input.Algorithm);
+      if (plaintext.length > max) {
+        throw new KmsError('InvalidParameter', `${input.Algorithm} with a ${key.key_spec} key takes at most ${max} bytes of Plaintext; this has ${plaintext.length}.`);
+      }
+      const ciphertext = encryptWithPublicKey(key.key_spec, publicKeyOf(version), input.Algorithm, plaintext);
+      await appendAudit(
+        tx,
+        { requestId, operation: 'AsymmetricEncrypt', keyId: key.key_id, keyVersionId: version.key_version_id, details: { Algorithm: input.Algorithm } },
+        now(kms),
+      );
+      return { KeyId: key.key_id, KeyVersionId: version.key_version_id, Algorithm: input.Algorithm, CiphertextBlob: ciphertext.toString('base64') };
+    });
+  } finally {
+    wipe(plaintext);
+  }
+}
+
+export async function asymmetricDecrypt(kms: KmsContext, input: OperationInput<'AsymmetricDecrypt'>, requestId: string): Promise<OperationOutput<'AsymmetricDecrypt'>> {
+  return kms.keystore.transaction(async (tx) => {
+    const { key, version } = await asymmetricVersion(tx, input.KeyId, input.KeyVersionId);
+    requireUsage(key, 'ENCRYPT/DECRYPT', 'decrypt');
+    requireState(key, ['Enabled'], 'decrypt');
+    requireEncryptionAlgorithm(key, input.Algorithm);
+    const plaintext = await backendFor(kms, key).asymmetricDecrypt(storedVersion(key, version), input.Algorithm, Buffer.from(input.CiphertextBlob, 'base64'));
+    try {
+      await appendAudit(
+        tx,
+        { requestId, operation: 'AsymmetricDecrypt', keyId: key.key_id, keyVersionId: version.key_version_id, details: { Algorithm: input.Algorithm } },
+        now(kms),
+      );
+      return { KeyId: key.key_id, KeyVersionId: version.key_version_id, Algorithm: input.Algorithm, Plaintext: plaintext.toString('base64') };
+    } finally {
+      wipe(plaintext);
+    }
+  });
+}

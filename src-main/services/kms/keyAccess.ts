@@ -1,0 +1,133 @@
+/**
+ * Finding a key (by KeyId or alias) and the checks every operation makes before it uses one:
+ * state, usage, algorithm, version. Each refusal is a KmsError that says what to do.
+ */
+import { KmsError } from '../../../src-shared/errors';
+import { looksLikeAlias } from '../../../src-shared/alias';
+import {
+  KEY_SPEC_INFO,
+  type KeyState,
+  type KeyUsage,
+  type SigningAlgorithm,
+  type EncryptionAlgorithm,
+} from '../../../src-shared/domain/keySpecs';
+import type { KeyMetadata, KeyVersion, RotationStatus } from '../../../src-shared/contract/types';
+import type { SqlExecutor } from '../../keystore/sqlcipher';
+import type { KeyBackend, StoredVersion } from '../../backends/backend';
+import { getAlias, getKey, getVersion, type KeyRow, type VersionRow } from '../../keystore/repository';
+import { isoTime, type KmsContext } from './context';
+
+export async function resolveKey(db: SqlExecutor, keyIdOrAlias: string): Promise<KeyRow> {
+  let keyId = keyIdOrAlias;
+  if (looksLikeAlias(keyIdOrAlias)) {
+    const alias = await getAlias(db, keyIdOrAlias);
+    if (!alias) throw new KmsError('NotFound.Alias', `No alias ${keyIdOrAlias} in this keystore; ListAliases shows the aliases.`);
+    keyId = alias.key_id;
+  }
+  const key = await getKey(db, keyId);
+  if (!key) throw new KmsError('NotFound.Key', `No key ${keyId} in this keystore; ListKeys shows the keys.`);
+  return key;
+}
+
+const STATE_ADVICE: Readonly<Record<KeyState, string>> = {
+  Enabled: '',
+  Disabled: 'enable it first (EnableKey)',
+  PendingDeletion: 'cancel its deletion first (CancelKeyDeletion)',
+  PendingImport: 'import its key material first (GetParametersForImport, ImportKeyMaterial)',
+};
+
+export function requireState(key: KeyRow, allowed: readonly KeyState[], action: string): void {
+  if (allowed.includes(key.key_state)) return;
+  const advice = STATE_ADVICE[key.key_state];
+  throw new KmsError(
+    'Rejected.KeyState',
+    `Key ${key.key_id} is ${key.key_state}, so it cannot ${action}${advice ? `: ${advice}` : ''}.`,
+  );
+}
+
+export function requireUsage(key: KeyRow, usage: KeyUsage, action: string): void {
+  if (key.key_usage === usage) return;
+  throw new KmsError('Rejected.KeyUsage', `Key ${key.key_id} has KeyUsage ${key.key_usage}; to ${action} it needs ${usage}.`);
+}
+
+export function requireSigningAlgorithm(key: KeyRow, algorithm: SigningAlgorithm): void {
+  const allowed = KEY_SPEC_INFO[key.key_spec].signingAlgorithms;
+  if (!allowed.includes(algorithm)) {
+    throw new KmsError('Rejected.Algorithm', `${algorithm} does not fit a ${key.key_spec} key; use ${allowed.join(' or ') || 'another key'}.`);
+  }
+}
+
+export function requireEncryptionAlgorithm(key: KeyRow, algorithm: EncryptionAlgorithm): void {
+  const allowed = KEY_SPEC_INFO[key.key_spec].encryptionAlgorithms;
+  if (!allowed.includes(algorithm)) {
+    throw new KmsError('Rejected.Algorithm', `${algorithm} does not fit a ${key.key_spec} key; use ${allowed.join(' or ') || 'another key'}.`);
+  }
+}
+
+export async function loadVersion(db: SqlExecutor, key: KeyRow, keyVersionId: string): Promise<VersionRow> {
+  const v = await getVersion(db, key.key_id, keyVersionId);
+  if (!v) throw new KmsError('NotFound.KeyVersion', `Key ${key.key_id} has no version ${keyVersionId}; ListKeyVersions shows its versions.`);
+  return v;
+}
+
+export async function loadPrimaryVersion(db: SqlExecutor, key: KeyRow): Promise<VersionRow> {
+  if (!key.primary_key_version) throw new KmsError('Internal', `Key ${key.key_id} has no primary version.`);
+  return loadVersion(db, key, key.primary_key_version);
+}
+
+export function storedVersion(key: KeyRow, v: VersionRow): StoredVersion {
+  return {
+    keyId: key.key_id,
+    keyVersionId: v.key_version_id,
+    keySpec: key.key_spec,
+    material: v.material,
+    publicKey: v.public_key,
+    hsmObjectId: v.hsm_object_id,
+  };
+}
+
+export function backendFor(ctx: KmsContext, key: KeyRow): KeyBackend {
+  const backend = ctx.backends[key.protection_level];
+  if (!backend) {
+    throw new KmsError('Hsm.NotConfigured', `Key ${key.key_id} lives in an HSM, and no PKCS#11 module is configured: give --pkcs11-module.`);
+  }
+  return backend;
+}
+
+export function rotationStatus(key: KeyRow): RotationStatus {
+  if (key.rotation_status === 'Enabled' && (key.key_state === 'Disabled' || key.key_state === 'PendingDeletion')) return 'Suspended';
+  return key.rotation_status;
+}
+
+export function nextRotationDate(key: KeyRow): string | undefined {
+  if (rotationStatus(key) !== 'Enabled' || !key.rotation_interval || !key.last_rotation_date) return undefined;
+  return isoTime(new Date(Date.parse(key.last_rotation_date) + key.rotation_interval * 1000));
+}
+
+export function keyMetadata(key: KeyRow): KeyMetadata {
+  const m: KeyMetadata = {
+    KeyId: key.key_id,
+    KeySpec: key.key_spec,
+    KeyUsage: key.key_usage,
+    Origin: key.origin,
+    ProtectionLevel: key.protection_level,
+    Description: key.description,
+    CreationDate: key.creation_date,
+    Creator: key.creator,
+    KeyState: key.key_state,
+    AutomaticRotation: rotationStatus(key),
+    Exportable: key.exportable === 1,
+  };
+  if (key.primary_key_version) m.PrimaryKeyVersion = key.primary_key_version;
+  if (key.delete_date) m.DeleteDate = key.delete_date;
+  if (key.material_expire_time) m.MaterialExpireTime = key.material_expire_time;
+  if (key.rotation_interval) m.RotationInterval = `${key.rotation_interval}s`;
+  if (key.last_rotation_date) m.LastRotationDate = key.last_rotation_date;
+  const next = nextRotationDate(key);
+  if (next) m.NextRotationDate = next;
+  return m;
+}
+
+export function keyVersionOf(v: VersionRow): KeyVersion {
+  return { KeyId: v.key_id, KeyVersionId: v.key_version_id, CreationDate: v.creation_date };
+}

@@ -1,0 +1,79 @@
+/**
+ * The session: which keystore file, whether it is open, and the collaborators the services get.
+ * One per front door (a CLI invocation, the app's main process, the e2e host).
+ */
+import { userInfo } from 'node:os';
+import { KmsError } from '../../src-shared/errors';
+import type { ProtectionLevel } from '../../src-shared/domain/keySpecs';
+import { Keystore } from '../keystore/keystore';
+import type { KeyBackend } from '../backends/backend';
+import { SoftwareBackend } from '../backends/software/softwareBackend';
+import { carryOutDueWork, type DueWorkReport } from './kms/dueWork';
+import type { KmsContext } from './kms/context';
+
+export interface SessionOptions {
+  keystorePath: string;
+  clock?: () => Date;
+  creator?: string;
+  /** Extra backends (HSM) beside the software one. */
+  backends?: Partial<Record<ProtectionLevel, KeyBackend>>;
+}
+
+export class Session {
+  readonly keystorePath: string;
+  readonly clock: () => Date;
+  private readonly creator: string;
+  private readonly backends: Partial<Record<ProtectionLevel, KeyBackend>>;
+  private kmsContext: KmsContext | null = null;
+
+  constructor(opts: SessionOptions) {
+    this.keystorePath = opts.keystorePath;
+    this.clock = opts.clock ?? (() => new Date());
+    this.creator = opts.creator ?? safeUserName();
+    this.backends = { SOFTWARE: new SoftwareBackend(), ...opts.backends };
+  }
+
+  get isOpen(): boolean {
+    return this.kmsContext !== null;
+  }
+
+  /** The open keystore's context, or Keystore.Locked. */
+  get kms(): KmsContext {
+    if (!this.kmsContext) throw new KmsError('Keystore.Locked', 'The keystore is locked; unlock it with its passphrase first.');
+    return this.kmsContext;
+  }
+
+  /** Open the keystore and carry out what fell due while it was closed. */
+  async unlock(passphrase: Buffer): Promise<DueWorkReport> {
+    if (this.kmsContext) await this.lock();
+    const keystore = await Keystore.open(this.keystorePath, passphrase);
+    this.kmsContext = { keystore, clock: this.clock, backends: this.backends, creator: this.creator };
+    try {
+      return await carryOutDueWork(this.kmsContext);
+    } catch (e) {
+      await this.lock();
+      throw e;
+    }
+  }
+
+  /** Create a new keystore and leave it open. */
+  async create(passphrase: Buffer): Promise<void> {
+    if (this.kmsContext) await this.lock();
+    const keystore = await Keystore.create(this.keystorePath, passphrase);
+    this.kmsContext = { keystore, clock: this.clock, backends: this.backends, creator: this.creator };
+  }
+
+  async lock(): Promise<void> {
+    const ctx = this.kmsContext;
+    this.kmsContext = null;
+    await ctx?.keystore.close();
+  }
+}
+
+function safeUserName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Field schemas shared by the contract's operations. Inputs arrive as `unknown` (from IPC, or as
+ * strings from the command line), so scalar fields also accept their string spelling.
+ */
+import { z } from 'zod';
+import { parseEncryptionContext } from '../encryptionContext';
+import { aliasNameProblem } from '../alias';
+import {
+  KEY_USAGES,
+  PROTECTION_LEVELS,
+  ORIGINS,
+  SIGNING_ALGORITHMS,
+  ENCRYPTION_ALGORITHMS,
+  MAC_ALGORITHMS,
+  normaliseKeySpec,
+  type KeySpec,
+} from '../domain/keySpecs';
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A KeyId (UUID) or an alias; resolved by the service. */
+export const keyIdField = z
+  .string()
+  .min(1, 'give a KeyId or an alias (alias/...)')
+  .max(262, 'a KeyId or alias has at most 262 characters');
+
+export const keyVersionIdField = z.string().regex(UUID, 'a KeyVersionId is a UUID');
+
+export const aliasNameField = z.string().superRefine((v, ctx) => {
+  const problem = aliasNameProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+export const keySpecField = z.string().transform((v, ctx): KeySpec => {
+  const spec = normaliseKeySpec(v);
+  if (!spec) {
+    ctx.addIssue({ code: 'custom', message: `unknown KeySpec "${v}"` });
+    return z.NEVER;
+  }
+  return spec;
+});
+
+export const keyUsageField = z.enum(KEY_USAGES);
+export const protectionLevelField = z.enum(PROTECTION_LEVELS);
+export const originField = z.enum(ORIGINS);
+export const signingAlgorithmField = z.enum(SIGNING_ALGORITHMS);
+export const encryptionAlgorithmField = z.enum(ENCRYPTION_ALGORITHMS);
+export const macAlgorithmField = z.enum(MAC_ALGORITHMS);
+
+/** Standard base64 with padding; decoded by the service. */
+export function base64Field(what: string, maxChars = 1_400_000) {
+  return z
+    .string()
+    .max(maxChars, `${what} is too long`)
+    .regex(BASE64, `${what} must be standard base64 (A-Z, a-z, 0-9, +, /, with = padding)`);
+}
+
+export const encryptionContextField = z.unknown().transform((v, ctx) => {
+  const parsed = parseEncryptionContext(v);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: parsed.problem });
+    return z.NEVER;
+  }
+  return parsed.value;
+});
+
+/** Booleans from IPC (true/false) or the command line ("true"/"false"). */
+export const boolField = z.union([
+  z.boolean(),
+  z.enum(['true', 'false']).transform((v) => v === 'true'),
+]);
+
+/** Integers from IPC or the command line, within [min, max]. */
+export function intField(min: number, max: number) {
+  return z
+    .union([z.number(), z.string().regex(/^-?\d+$/, 'must be a whole number').transform(Number)])
+    .pipe(z.number().int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+}
+
+export const pageNumberField = intField(1, 1_000_000);
+export const pageSizeField = intField(1, 100);
+
+/** A secret typed by the operator (passphrase): never logged, never in argv. */
+export const passphraseField = z
+  .string()
+  .min(8, 'a passphrase has at least 8 characters')
+  .max(1024, 'a passphrase has at most 1024 characters');
+
+export const filePathField = z.string().min(1, 'give a file path').max(4096);

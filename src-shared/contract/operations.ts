@@ -1,0 +1,441 @@
+/**
+ * The contract: every operation once, with its runtime input schema, what it needs from the
+ * session, and the error codes it may return. The CLI, the IPC binding, the renderer client and
+ * the e2e host are derived from this table; the handler table implements it.
+ */
+import { z } from 'zod';
+import type { ErrorCode } from '../errors';
+import type { OperationOutputs } from './types';
+import {
+  keyIdField,
+  keyVersionIdField,
+  aliasNameField,
+  keySpecField,
+  keyUsageField,
+  protectionLevelField,
+  originField,
+  signingAlgorithmField,
+  encryptionAlgorithmField,
+  macAlgorithmField,
+  base64Field,
+  encryptionContextField,
+  boolField,
+  intField,
+  pageNumberField,
+  pageSizeField,
+  passphraseField,
+  filePathField,
+} from './fields';
+
+/** What an operation needs before its handler runs. */
+export type KeystoreNeed = 'none' | 'open';
+
+export interface OperationDef<I extends z.ZodObject = z.ZodObject> {
+  summary: string;
+  group: 'Keystore' | 'Keys' | 'Versions' | 'Aliases' | 'Cryptography' | 'Import' | 'Audit';
+  input: I;
+  keystore: KeystoreNeed;
+  /** Secret inputs: the CLI never takes them as arguments, only from a file, env or a prompt. */
+  secrets?: readonly (keyof z.infer<I> & string)[];
+  errors: readonly ErrorCode[];
+}
+
+const KEY_ERRORS = ['NotFound.Key', 'NotFound.Alias'] as const satisfies readonly ErrorCode[];
+const paging = { PageNumber: pageNumberField.optional(), PageSize: pageSizeField.optional() };
+
+function op<I extends z.ZodObject>(def: OperationDef<I>): OperationDef<I> {
+  return def;
+}
+
+export const OPERATIONS = {
+  InitKeystore: op({
+    summary: 'Create a new encrypted keystore (the passphrase comes from --passphrase-file, KEYROOM_PASSPHRASE or a prompt).',
+    group: 'Keystore',
+    keystore: 'none',
+    input: z.object({ Passphrase: passphraseField }).strict(),
+    secrets: ['Passphrase'],
+    errors: ['Keystore.AlreadyExists', 'Keystore.Io', 'InvalidParameter.Passphrase'],
+  }),
+  ChangePassphrase: op({
+    summary: 'Re-encrypt the keystore under a new passphrase (from --new-passphrase-file, KEYROOM_NEW_PASSPHRASE or a prompt).',
+    group: 'Keystore',
+    keystore: 'open',
+    input: z.object({ NewPassphrase: passphraseField }).strict(),
+    secrets: ['NewPassphrase'],
+    errors: ['InvalidParameter.Passphrase', 'Keystore.Io'],
+  }),
+  BackupKeystore: op({
+    summary: 'Write an encrypted copy of the keystore that opens with the same passphrase.',
+    group: 'Keystore',
+    keystore: 'open',
+    input: z.object({ OutputFile: filePathField }).strict(),
+    errors: ['AlreadyExists.File', 'Keystore.Io'],
+  }),
+  VerifyAuditLog: op({
+    summary: 'Check the whole hash chain of the audit log and name the first bad entry.',
+    group: 'Audit',
+    keystore: 'open',
+    input: z.object({}).strict(),
+    errors: [],
+  }),
+  ExportAuditLog: op({
+    summary: 'Write the audit log as JSON lines to a new file.',
+    group: 'Audit',
+    keystore: 'open',
+    input: z.object({ OutputFile: filePathField }).strict(),
+    errors: ['AlreadyExists.File', 'Keystore.Io'],
+  }),
+
+  CreateKey: op({
+    summary: 'Create a key (CMK). KeySpec defaults to AES_256, ProtectionLevel to SOFTWARE.',
+    group: 'Keys',
+    keystore: 'open',
+    input: z
+      .object({
+        KeySpec: keySpecField.optional(),
+        KeyUsage: keyUsageField.optional(),
+        Origin: originField.optional(),
+        ProtectionLevel: protectionLevelField.optional(),
+        Description: z.string().max(8192).optional(),
+        Exportable: boolField.optional(),
+        EnableAutomaticRotation: boolField.optional(),
+        RotationInterval: z.string().optional(),
+      })
+      .strict(),
+    errors: [
+      'InvalidParameter.KeySpec',
+      'InvalidParameter.KeyUsage',
+      'InvalidParameter.ProtectionLevel',
+      'InvalidParameter.Origin',
+      'InvalidParameter.RotationInterval',
+      'Hsm.NotConfigured',
+    ],
+  }),
+  DescribeKey: op({
+    summary: 'Show a key\'s metadata.',
+    group: 'Keys',
+    keystore: 'open',
+    input: z.object({ KeyId: keyIdField }).strict(),
+    errors: KEY_ERRORS,
+  }),
+  ListKeys: op({
+    summary: 'List keys, a page at a time.',
+    group: 'Keys',
+    keystore: 'open',
+    input: z.object(paging).strict(),
+    errors: [],
+  }),
+  EnableKey: op({
+    summary: 'Enable a disabled key.',
+    group: 'Keys',
+    keystore: 'open',
+    input: z.object({ KeyId: keyIdField }).strict(),
+    errors: [...KEY_ERRORS, 'Rejected.KeyState'],
+  }),
+  DisableKey: op({
+    summary: 'Disable a key: it encrypts, decrypts, signs and generates nothing until enabled.',
+    group: 'Keys',
+    keystore: 'open',
+    input: z.object({ KeyId: keyIdField }).strict(),
+    errors: [...KEY_ERRORS, 'Rejected.KeyState'],
+  }),
+  ScheduleKeyDeletion: op({
+    summary: 'Schedule a key\'s destruction after 7 to 30 days (default 30).',
+    group: 'Keys',
+    keystore: 'open',
+    input: z.object({ KeyId: keyIdField, PendingWindowInDays: intField(7, 30).optional() }).strict(),
+    errors: [...KEY_ERRORS, 'Rejected.KeyState', 'InvalidParameter.PendingWindowInDays'],
+  }),
+  CancelKeyDeletion: op({
+    summary: 'Cancel a scheduled deletion; the key returns to Enabled.',
+    group: 'Keys',
+    keystore: 'open',
+    input: z.object({ KeyId: keyIdField }).strict(),
+    errors: [...KEY_ERRORS, 'Rejected.KeyState'],
+  }),
+  UpdateKeyDescription: op({
+    summary: 'Change a key\'s description.',
+    group: 'Keys',
+    keystore: 'open',
+    input: z.object({ KeyId: keyIdField, Description: z.string().max(8192) }).strict(),
+    errors: KEY_ERRORS,
+  }),
+  UpdateRotationPolicy: op({
+    summary: 'Turn automatic rotation on or off; RotationInterval 7d to 730d (e.g. "365d" or "604800s").',
+    group: 'Versions',
+    keystore: 'open',
+    input: z
+      .object({ KeyId: keyIdField, EnableAutomaticRotation: boolField, RotationInterval: z.string().optional() })
+      .strict(),
+    errors: [...KEY_ERRORS, 'InvalidParameter.RotationInterval', 'Rejected.KeySpec', 'Rejected.Origin'],
+  }),
+  CreateKeyVersion: op({
+    summary: 'Make a new key version (the new primary for symmetric keys).',
+    group: 'Versions',
+    keystore: 'open',
+    input: z.object({ KeyId: keyIdField }).strict(),
+    errors: [...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.Origin'],
+  }),
+  DescribeKeyVersion: op({
+    summary: 'Show one key version.',
+    group: 'Versions',
+    keystore: 'open',
+    input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField }).strict(),
+    errors: [...KEY_ERRORS, 'NotFound.KeyVersion'],
+  }),
+  ListKeyVersions: op({
+    summary: 'List a key\'s versions, newest first.',
+    group: 'Versions',
+    keystore: 'open',
+    input: z.object({ KeyId: keyIdField, ...paging }).strict(),
+    errors: KEY_ERRORS,
+  }),
+
+  CreateAlias: op({
+    summary: 'Give a key an alias (alias/...).',
+    group: 'Aliases',
+    keystore: 'open',
+    input: z.object({ AliasName: aliasNameField, KeyId: keyIdField }).strict(),
+    errors: [...KEY_ERRORS, 'InvalidParameter.AliasName', 'AlreadyExists.Alias'],
+  }),
+  UpdateAlias: op({
+    summary: 'Point an alias at another key; both keys are untouched.',
+    group: 'Aliases',
+    keystore: 'open',
+    input: z.object({ AliasName: aliasNameField, KeyId: keyIdField }).strict(),
+    errors: [...KEY_ERRORS, 'InvalidParameter.AliasName'],
+  }),
+  DeleteAlias: op({
+    summary: 'Delete an alias; the key is untouched.',
+    group: 'Aliases',
+    keystore: 'open',
+    input: z.object({ AliasName: aliasNameField }).strict(),
+    errors: ['NotFound.Alias', 'InvalidParameter.AliasName'],
+  }),
+  ListAliases: op({
+    summary: 'List all aliases.',
+    group: 'Aliases',
+    keystore: 'open',
+    input: z.object(paging).strict(),
+    errors: [],
+  }),
+  ListAliasesByKeyId: op({
+    summary: 'List the aliases of one key.',
+    group: 'Aliases',
+    keystore: 'open',
+    input: z.object({ KeyId: keyIdField, ...paging }).strict(),
+    errors: KEY_ERRORS,
+  }),
+
+  Encrypt: op({
+    summary: 'Encrypt text (at most 6 KiB) with a symmetric key\'s primary version.',
+    group: 'Cryptography',
+    keystore: 'open',
+    input: z
+      .object({
+        KeyId: keyIdField,
+        Plaintext: z.string().max(6144, 'Plaintext has at most 6144 characters; use GenerateDataKey for more'),
+        EncryptionContext: encryptionContextField.optional(),
+      })
+      .strict(),
+    errors: [...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'InvalidParameter.EncryptionContext'],
+  }),
+  Decrypt: op({
+    summary: 'Decrypt a CiphertextBlob made by Encrypt or GenerateDataKey; the key is found from the blob.',
+    group: 'Cryptography',
+    keystore: 'open',
+    input: z
+      .object({ CiphertextBlob: base64Field('CiphertextBlob'), EncryptionContext: encryptionContextField.optional() })
+      .strict(),
+    errors: ['InvalidCiphertext', 'NotFound.Key', 'NotFound.KeyVersion', 'Rejected.KeyState'],
+  }),
+  ReEncrypt: op({
+    summary: 'Decrypt and encrypt again under another key, without the plaintext leaving the keystore.',
+    group: 'Cryptography',
+    keystore: 'open',
+    input: z
+      .object({
+        CiphertextBlob: base64Field('CiphertextBlob'),
+        SourceEncryptionContext: encryptionContextField.optional(),
+        DestinationKeyId: keyIdField,
+        DestinationEncryptionContext: encryptionContextField.optional(),
+        SourceKeyId: keyIdField.optional(),
+        SourceKeyVersionId: keyVersionIdField.optional(),
+        SourceEncryptionAlgorithm: encryptionAlgorithmField.optional(),
+      })
+      .strict(),
+    errors: ['InvalidCiphertext', ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage'],
+  }),
+  GenerateDataKey: op({
+    summary: 'Make a random data key; returns it in plaintext (base64) and encrypted under the key.',
+    group: 'Cryptography',
+    keystore: 'open',
+    input: z
+      .object({
+        KeyId: keyIdField,
+        KeySpec: z.enum(['AES_128', 'AES_256']).optional(),
+        NumberOfBytes: intField(1, 1024).optional(),
+        EncryptionContext: encryptionContextField.optional(),
+      })
+      .strict(),
+    errors: [...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'InvalidParameter.NumberOfBytes'],
+  }),
+  GenerateDataKeyWithoutPlaintext: op({
+    summary: 'Make a random data key; returns it only encrypted under the key.',
+    group: 'Cryptography',
+    keystore: 'open',
+    input: z
+      .object({
+        KeyId: keyIdField,
+        KeySpec: z.enum(['AES_128', 'AES_256']).optional(),
+        NumberOfBytes: intField(1, 1024).optional(),
+        EncryptionContext: encryptionContextField.optional(),
+      })
+      .strict(),
+    errors: [...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'InvalidParameter.NumberOfBytes'],
+  }),
+  GenerateMac: op({
+    summary: 'HMAC of a message (base64, at most 4096 bytes) with an HMAC key.',
+    group: 'Cryptography',
+    keystore: 'open',
+    input: z
+      .object({ KeyId: keyIdField, Message: base64Field('Message', 5464), MacAlgorithm: macAlgorithmField.optional() })
+      .strict(),
+    errors: [...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm'],
+  }),
+  VerifyMac: op({
+    summary: 'Check an HMAC made by GenerateMac.',
+    group: 'Cryptography',
+    keystore: 'open',
+    input: z
+      .object({
+        KeyId: keyIdField,
+        KeyVersionId: keyVersionIdField.optional(),
+        Message: base64Field('Message', 5464),
+        Mac: base64Field('Mac', 200),
+        MacAlgorithm: macAlgorithmField.optional(),
+      })
+      .strict(),
+    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm'],
+  }),
+
+  GetPublicKey: op({
+    summary: 'The public key of an asymmetric key version, as PEM (SubjectPublicKeyInfo).',
+    group: 'Cryptography',
+    keystore: 'open',
+    input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField }).strict(),
+    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeySpec', 'Rejected.KeyState'],
+  }),
+  AsymmetricSign: op({
+    summary: 'Sign a digest (base64) computed by the caller with the algorithm\'s hash.',
+    group: 'Cryptography',
+    keystore: 'open',
+    input: z
+      .object({
+        KeyId: keyIdField,
+        KeyVersionId: keyVersionIdField,
+        Algorithm: signingAlgorithmField,
+        Digest: base64Field('Digest', 100),
+      })
+      .strict(),
+    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter.Digest'],
+  }),
+  AsymmetricVerify: op({
+    summary: 'Check a signature (base64) over a digest.',
+    group: 'Cryptography',
+    keystore: 'open',
+    input: z
+      .object({
+        KeyId: keyIdField,
+        KeyVersionId: keyVersionIdField,
+        Algorithm: signingAlgorithmField,
+        Digest: base64Field('Digest', 100),
+        Value: base64Field('Value', 2000),
+      })
+      .strict(),
+    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter.Digest'],
+  }),
+  AsymmetricEncrypt: op({
+    summary: 'Encrypt a short message (base64) with an asymmetric key\'s public key.',
+    group: 'Cryptography',
+    keystore: 'open',
+    input: z
+      .object({
+        KeyId: keyIdField,
+        KeyVersionId: keyVersionIdField,
+        Algorithm: encryptionAlgorithmField,
+        Plaintext: base64Field('Plaintext', 8000),
+      })
+      .strict(),
+    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter'],
+  }),
+  AsymmetricDecrypt: op({
+    summary: 'Decrypt with an asymmetric key\'s private key.',
+    group: 'Cryptography',
+    keystore: 'open',
+    input: z
+      .object({
+        KeyId: keyIdField,
+        KeyVersionId: keyVersionIdField,
+        Algorithm: encryptionAlgorithmField,
+        CiphertextBlob: base64Field('CiphertextBlob', 8000),
+      })
+      .strict(),
+    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidCiphertext'],
+  }),
+
+  GetParametersForImport: op({
+    summary: 'Get a wrapping public key and an import token (valid 24 h) for an EXTERNAL key.',
+    group: 'Import',
+    keystore: 'open',
+    input: z
+      .object({
+        KeyId: keyIdField,
+        WrappingAlgorithm: z.enum(['RSAES_PKCS1_V1_5', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256']),
+        WrappingKeySpec: z.enum(['RSA_2048']),
+      })
+      .strict(),
+    errors: [...KEY_ERRORS, 'Rejected.Origin', 'Rejected.KeyState'],
+  }),
+  ImportKeyMaterial: op({
+    summary: 'Import wrapped key material into an EXTERNAL key; KeyMaterialExpireUnix 0 means never.',
+    group: 'Import',
+    keystore: 'open',
+    input: z
+      .object({
+        KeyId: keyIdField,
+        EncryptedKeyMaterial: base64Field('EncryptedKeyMaterial', 2000),
+        ImportToken: z.string().min(1).max(200),
+        KeyMaterialExpireUnix: intField(0, 253402300799).optional(),
+      })
+      .strict(),
+    errors: [
+      ...KEY_ERRORS,
+      'Rejected.Origin',
+      'Rejected.KeyState',
+      'Import.TokenExpired',
+      'Import.TokenInvalid',
+      'Import.MaterialMismatch',
+      'Import.MaterialLength',
+      'InvalidEncryptedKeyMaterial',
+      'InvalidParameter.KeyMaterialExpireUnix',
+    ],
+  }),
+  DeleteKeyMaterial: op({
+    summary: 'Delete an EXTERNAL key\'s imported material; the key returns to PendingImport.',
+    group: 'Import',
+    keystore: 'open',
+    input: z.object({ KeyId: keyIdField }).strict(),
+    errors: [...KEY_ERRORS, 'Rejected.Origin', 'Rejected.KeyState'],
+  }),
+} as const;
+
+export type Operations = typeof OPERATIONS;
+export type OperationName = keyof Operations & keyof OperationOutputs;
+export type OperationInput<N extends OperationName> = z.output<Operations[N]['input']>;
+export type OperationOutput<N extends OperationName> = OperationOutputs[N];
+export const OPERATION_NAMES = Object.keys(OPERATIONS) as OperationName[];
+
+export function isOperationName(name: string): name is OperationName {
+  return Object.prototype.hasOwnProperty.call(OPERATIONS, name);
+}

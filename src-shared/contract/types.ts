@@ -1,0 +1,109 @@
+/** Output shapes of the contract, with the reference KMS's field names. */
+import type {
+  KeySpec,
+  KeyUsage,
+  KeyState,
+  Origin,
+  ProtectionLevel,
+  SigningAlgorithm,
+  EncryptionAlgorithm,
+  MacAlgorithm,
+} from '../domain/keySpecs';
+
+export type RotationStatus = 'Enabled' | 'Disabled' | 'Suspended';
+
+export interface KeyMetadata {
+  KeyId: string;
+  KeySpec: KeySpec;
+  KeyUsage: KeyUsage;
+  Origin: Origin;
+  ProtectionLevel: ProtectionLevel;
+  Description: string;
+  CreationDate: string;
+  Creator: string;
+  KeyState: KeyState;
+  /** Symmetric and HMAC keys only; asymmetric keys have no primary version. */
+  PrimaryKeyVersion?: string;
+  DeleteDate?: string;
+  MaterialExpireTime?: string;
+  AutomaticRotation: RotationStatus;
+  RotationInterval?: string;
+  LastRotationDate?: string;
+  NextRotationDate?: string;
+  /** Keyroom's own: material may leave only wrapped (BYOK). Fixed at creation. */
+  Exportable: boolean;
+}
+
+export interface KeyVersion {
+  KeyId: string;
+  KeyVersionId: string;
+  CreationDate: string;
+}
+
+export interface Paged {
+  TotalCount: number;
+  PageNumber: number;
+  PageSize: number;
+}
+
+export interface AliasEntry {
+  AliasName: string;
+  KeyId: string;
+  CreationDate: string;
+  UpdateDate: string;
+}
+
+export interface Empty {
+  [k: string]: never;
+}
+
+export interface OperationOutputs {
+  InitKeystore: { Keystore: string; SchemaVersion: number };
+  ChangePassphrase: { Keystore: string };
+  BackupKeystore: { OutputFile: string; Sha256: string };
+  VerifyAuditLog: { Valid: boolean; Entries: number; FirstBadEntry?: number; Reason?: string };
+  ExportAuditLog: { OutputFile: string; Entries: number; Sha256: string };
+
+  CreateKey: { KeyMetadata: KeyMetadata };
+  DescribeKey: { KeyMetadata: KeyMetadata };
+  ListKeys: { Keys: { Key: { KeyId: string }[] } } & Paged;
+  EnableKey: Empty;
+  DisableKey: Empty;
+  ScheduleKeyDeletion: { KeyId: string; DeleteDate: string };
+  CancelKeyDeletion: Empty;
+  UpdateKeyDescription: Empty;
+  UpdateRotationPolicy: Empty;
+  CreateKeyVersion: { KeyVersion: KeyVersion };
+  DescribeKeyVersion: { KeyVersion: KeyVersion };
+  ListKeyVersions: { KeyVersions: { KeyVersion: KeyVersion[] } } & Paged;
+
+  CreateAlias: Empty;
+  UpdateAlias: Empty;
+  DeleteAlias: Empty;
+  ListAliases: { Aliases: { Alias: AliasEntry[] } } & Paged;
+  ListAliasesByKeyId: { Aliases: { Alias: AliasEntry[] } } & Paged;
+
+  Encrypt: { KeyId: string; KeyVersionId: string; CiphertextBlob: string };
+  Decrypt: { KeyId: string; KeyVersionId: string; Plaintext: string };
+  ReEncrypt: {
+    KeyId: string;
+    KeyVersionId: string;
+    CiphertextBlob: string;
+    SourceKeyId: string;
+    SourceKeyVersionId: string;
+  };
+  GenerateDataKey: { KeyId: string; KeyVersionId: string; CiphertextBlob: string; Plaintext: string };
+  GenerateDataKeyWithoutPlaintext: { KeyId: string; KeyVersionId: string; CiphertextBlob: string };
+  GenerateMac: { KeyId: string; KeyVersionId: string; MacAlgorithm: MacAlgorithm; Mac: string };
+  VerifyMac: { KeyId: string; KeyVersionId: string; MacAlgorithm: MacAlgorithm; MacValid: boolean };
+
+  GetPublicKey: { KeyId: string; KeyVersionId: string; PublicKey: string };
+  AsymmetricSign: { KeyId: string; KeyVersionId: string; Algorithm: SigningAlgorithm; Value: string };
+  AsymmetricVerify: { KeyId: string; KeyVersionId: string; Algorithm: SigningAlgorithm; Value: boolean };
+  AsymmetricEncrypt: { KeyId: string; KeyVersionId: string; Algorithm: EncryptionAlgorithm; CiphertextBlob: string };
+  AsymmetricDecrypt: { KeyId: string; KeyVersionId: string; Algorithm: EncryptionAlgorithm; Plaintext: string };
+
+  GetParametersForImport: { KeyId: string; ImportToken: string; PublicKey: string; TokenExpireTime: string };
+  ImportKeyMaterial: Empty;
+  DeleteKeyMaterial: Empty;
+}

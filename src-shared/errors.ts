@@ -1,0 +1,83 @@
+/**
+ * The one error type that crosses every boundary (service -> handler -> CLI / IPC).
+ * Codes are stable and dotted like the reference KMS's; the message says what to do, and
+ * never contains a secret (passphrase, PIN, key material, plaintext).
+ */
+export const ERROR_CODES = [
+  'InvalidParameter',
+  'InvalidParameter.KeySpec',
+  'InvalidParameter.KeyUsage',
+  'InvalidParameter.ProtectionLevel',
+  'InvalidParameter.Origin',
+  'InvalidParameter.Algorithm',
+  'InvalidParameter.AliasName',
+  'InvalidParameter.EncryptionContext',
+  'InvalidParameter.Digest',
+  'InvalidParameter.Base64',
+  'InvalidParameter.PendingWindowInDays',
+  'InvalidParameter.RotationInterval',
+  'InvalidParameter.NumberOfBytes',
+  'InvalidParameter.WrappingAlgorithm',
+  'InvalidParameter.WrappingKeySpec',
+  'InvalidParameter.KeyMaterialExpireUnix',
+  'InvalidParameter.Passphrase',
+  'InvalidParameter.OutputFile',
+  'MissingParameter',
+  'NotFound.Key',
+  'NotFound.KeyVersion',
+  'NotFound.Alias',
+  'AlreadyExists.Alias',
+  'AlreadyExists.File',
+  'Rejected.KeyState',
+  'Rejected.KeyUsage',
+  'Rejected.KeySpec',
+  'Rejected.Algorithm',
+  'Rejected.Origin',
+  'Rejected.ProtectionLevel',
+  'InvalidCiphertext',
+  'InvalidEncryptedKeyMaterial',
+  'Import.TokenExpired',
+  'Import.TokenInvalid',
+  'Import.MaterialMismatch',
+  'Import.MaterialLength',
+  'Keystore.NotFound',
+  'Keystore.AlreadyExists',
+  'Keystore.NotAKeystore',
+  'Keystore.Tampered',
+  'Keystore.SchemaTooNew',
+  'Keystore.Locked',
+  'Keystore.Io',
+  'IncorrectPassphrase',
+  'Audit.ChainBroken',
+  'Hsm.PinIncorrect',
+  'Hsm.PinLocked',
+  'Hsm.TokenNotPresent',
+  'Hsm.MechanismUnsupported',
+  'Hsm.ModuleNotFound',
+  'Hsm.DeviceError',
+  'Hsm.NotConfigured',
+  'Internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class KmsError extends Error {
+  override readonly name = 'KmsError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The shape an error takes when it crosses a process boundary (IPC, CLI stderr). */
+export interface ErrorData {
+  Code: ErrorCode;
+  Message: string;
+  RequestId?: string;
+}
+
+export function isKmsError(e: unknown): e is KmsError {
+  return e instanceof KmsError;
+}
