@@ -1,0 +1,105 @@
+/**
+ * A real keystore in a temp directory, driven through the same dispatch as every front door.
+ * The clock is a variable the test moves. `state()` hashes every table (audit log included) so a
+ * test can show that a refused operation changed nothing.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import assert from 'node:assert/strict';
+import { Session } from '../../src-main/services/session';
+import { dispatch } from '../../src-main/handlers/dispatch';
+import type { OperationName, OperationOutput } from '../../src-shared/contract/operations';
+import type { ErrorData } from '../../src-shared/errors';
+import type { SqlExecutor } from '../../src-main/keystore/sqlcipher';
+
+export const PASSPHRASE = 'correct horse battery staple';
+
+export interface Harness {
+  dir: string;
+  path: string;
+  session: Session;
+  /** Move the clock: `clock.now = new Date(...)`. */
+  clock: { now: Date };
+  call<N extends OperationName>(name: N, input?: Record<string, unknown>): Promise<OperationOutput<N> & { RequestId: string }>;
+  /** Expect a refusal with this code, and prove nothing in the keystore changed. */
+  refuse(name: OperationName, input: Record<string, unknown>, code: string): Promise<ErrorData>;
+  state(): Promise<string>;
+  /** Test-only raw access to the keystore tables (e.g. to read material for an independent check). */
+  raw<T>(fn: (db: SqlExecutor) => Promise<T>): Promise<T>;
+  reopen(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const TABLES = ['keys', 'key_versions', 'aliases', 'import_parameters', 'audit_log', 'meta'];
+
+export async function openHarness(start = new Date('2026-01-15T10:00:00Z')): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'keyroom-test-'));
+  const path = join(dir, 'keystore.db');
+  const clock = { now: start };
+  const session = new Session({ keystorePath: path, clock: () => clock.now, creator: 'tester' });
+  const init = await dispatch(session, 'InitKeystore', { Passphrase: PASSPHRASE });
+  assert.ok(init.ok, JSON.stringify(init));
+
+  const h: Harness = {
+    dir,
+    path,
+    session,
+    clock,
+    async call(name, input = {}) {
+      const r = await dispatch(session, name, input);
+      if (!r.ok) assert.fail(`${name} failed: ${r.error.Code}: ${r.error.Message}`);
+      return r.value as never;
+    },
+    async refuse(name, input, code) {
+      const before = await h.state();
+      const r = await dispatch(session, name, input);
+      assert.equal(r.ok, false, `${name} should have been refused with ${code}`);
+      if (r.ok) throw new Error('unreachable');
+      assert.equal(r.error.Code, code, `${name}: ${r.error.Message}`);
+      assert.ok(r.error.Message.length > 10, 'the message says what to do');
+      assert.equal(await h.state(), before, `${name} refused with ${code} but changed the keystore`);
+      return r.error;
+    },
+    async state() {
+      return session.kms.keystore.read(async (db) => {
+        const hash = createHash('sha256');
+        for (const t of TABLES) {
+          const rows = await db.all<Record<string, unknown>>(`SELECT * FROM ${t} ORDER BY rowid`);
+          hash.update(t);
+          for (const row of rows) {
+            hash.update(JSON.stringify(row, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v)));
+          }
+        }
+        return hash.digest('hex');
+      });
+    },
+    raw(fn) {
+      return session.kms.keystore.read(fn);
+    },
+    async reopen() {
+      await session.lock();
+      await session.unlock(Buffer.from(PASSPHRASE));
+    },
+    async close() {
+      await session.lock();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
+
+/** The software material of a key version, for an independent tool to use in a test. */
+export async function materialOf(h: Harness, keyVersionId: string): Promise<Buffer> {
+  const row = await h.raw((db) => db.get<{ material: Buffer | null }>('SELECT material FROM key_versions WHERE key_version_id = ?', [keyVersionId]));
+  assert.ok(row?.material, 'material present');
+  return row.material;
+}
+
+export async function firstVersionOf(h: Harness, keyId: string): Promise<string> {
+  const r = await h.call('ListKeyVersions', { KeyId: keyId });
+  const v = r.KeyVersions.KeyVersion[r.KeyVersions.KeyVersion.length - 1];
+  assert.ok(v);
+  return v.KeyVersionId;
+}
