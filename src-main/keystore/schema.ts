@@ -37,6 +37,8 @@ export const MIGRATIONS: readonly Migration[] = [
         material_binding     BLOB,
         token_serial         TEXT
       );
+      CREATE INDEX keys_by_creation ON keys(creation_date, key_id);
+      CREATE INDEX keys_by_state ON keys(key_state, delete_date);
       CREATE TABLE key_versions (
         key_version_id TEXT PRIMARY KEY,
         key_id         TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,
