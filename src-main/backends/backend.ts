@@ -22,6 +22,8 @@ export interface NewMaterial {
   material: Buffer | null;
   publicKey: Buffer | null;
   hsmObjectId: Buffer | null;
+  /** HSM: the serial number of the token that holds the objects (recorded on the key). */
+  tokenSerial?: string | null;
 }
 
 export interface SealedBox {

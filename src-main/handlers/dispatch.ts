@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { KmsError, type ErrorData } from '../../src-shared/errors';
-import { isOperationName, type OperationName, type OperationOutput } from '../../src-shared/contract/operations';
+import { OPERATIONS, isOperationName, type OperationName, type OperationOutput } from '../../src-shared/contract/operations';
 import { parseInput } from '../../src-shared/contract/validate';
 import type { Session } from '../services/session';
 import { HANDLERS, type Handler } from './handlerTable';
@@ -26,6 +26,7 @@ export async function dispatch(session: Session, name: string, rawInput: unknown
   try {
     if (!isOperationName(name)) throw new KmsError('InvalidParameter', `Unknown operation ${name}.`);
     const input = parseInput(name, rawInput);
+    if (OPERATIONS[name].keystore === 'open') await session.carryOutDueWork();
     const handler = HANDLERS[name] as Handler<OperationName>;
     const value = await handler(input, { session, requestId });
     // RequestId is also the id of the audit entry the operation wrote, if it wrote one.

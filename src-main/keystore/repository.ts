@@ -176,7 +176,16 @@ export async function getImportParams(db: SqlExecutor, tokenHash: Buffer): Promi
   return db.get<ImportParamsRow>('SELECT * FROM import_parameters WHERE token_hash = ?', [tokenHash]);
 }
 
-/** Wrapping private keys outlive nothing: expired ones are removed whenever the keystore opens. */
-export async function deleteExpiredImportParams(db: SqlExecutor, isoNow: string): Promise<number> {
-  return (await db.run('DELETE FROM import_parameters WHERE expire_time <= ?', [isoNow])).changes;
+const EXPIRED_WITH_KEY = 'FROM import_parameters WHERE expire_time <= ? AND length(private_key) > 0';
+
+export async function countExpiredImportParams(db: SqlExecutor, isoNow: string): Promise<number> {
+  return (await db.get<{ n: number }>(`SELECT count(*) AS n ${EXPIRED_WITH_KEY}`, [isoNow]))!.n;
+}
+
+/**
+ * Expired import parameters lose their wrapping private key; the row (token hash, key, expiry)
+ * stays so that a late import is told Import.TokenExpired rather than "unknown token".
+ */
+export async function wipeExpiredImportKeys(db: SqlExecutor, isoNow: string): Promise<number> {
+  return (await db.run("UPDATE import_parameters SET private_key = X'' WHERE expire_time <= ? AND length(private_key) > 0", [isoNow])).changes;
 }

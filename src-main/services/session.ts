@@ -63,6 +63,11 @@ export class Session {
     this.kmsContext = { keystore, clock: this.clock, backends: this.backends, creator: this.creator };
   }
 
+  /** Carry out what fell due since the last operation (deletions, material expiry). */
+  async carryOutDueWork(): Promise<DueWorkReport> {
+    return carryOutDueWork(this.kms);
+  }
+
   async lock(): Promise<void> {
     const ctx = this.kmsContext;
     this.kmsContext = null;

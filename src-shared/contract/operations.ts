@@ -324,7 +324,7 @@ export const OPERATIONS = {
     group: 'Cryptography',
     keystore: 'open',
     input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField }).strict(),
-    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeySpec', 'Rejected.KeyState'],
+    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeySpec'],
   }),
   AsymmetricSign: op({
     summary: 'Sign a digest (base64) computed by the caller with the algorithm\'s hash.',

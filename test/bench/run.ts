@@ -20,6 +20,7 @@ import { insertKey, insertVersion } from '../../src-main/keystore/repository';
 import { KEY_SPEC_INFO, SIGNING_DIGEST, type KeySpec, type SigningAlgorithm } from '../../src-shared/domain/keySpecs';
 import type { StoredVersion } from '../../src-main/backends/backend';
 import { opensslSpeed } from './opensslSpeed';
+import { benchSm2 } from './sm2';
 
 const SECONDS = Number(process.env.KEYROOM_BENCH_SECONDS ?? 1);
 const PASS = 'benchmark passphrase';
@@ -170,6 +171,8 @@ async function main() {
       unlock: await benchUnlock(dir),
       listKeys10k: await benchListKeys(dir),
       signing: await benchSigning(dir),
+      // Why SM2 runs on @noble/curves: the same loops with sm-crypto, and openssl speed sm2.
+      sm2ImplementationChoice: await benchSm2(SECONDS),
     };
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   } finally {

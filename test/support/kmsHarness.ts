@@ -53,6 +53,8 @@ export async function openHarness(start = new Date('2026-01-15T10:00:00Z')): Pro
       return r.value as never;
     },
     async refuse(name, input, code) {
+      // What fell due with the clock's last move is not the refused operation's doing.
+      await session.carryOutDueWork();
       const before = await h.state();
       const r = await dispatch(session, name, input);
       assert.equal(r.ok, false, `${name} should have been refused with ${code}`);

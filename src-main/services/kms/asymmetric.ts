@@ -93,6 +93,7 @@ export async function asymmetricEncrypt(kms: KmsContext, input: OperationInput<'
       requireState(key, ['Enabled'], 'encrypt');
       requireEncryptionAlgorithm(key, input.Algorithm);
       const max = maxAsymmetricPlaintext(key.key_spec, input.Algorithm);
+      if (plaintext.length === 0) throw new KmsError('InvalidParameter', 'Plaintext is empty; give at least one byte.');
       if (plaintext.length > max) {
         throw new KmsError('InvalidParameter', `${input.Algorithm} with a ${key.key_spec} key takes at most ${max} bytes of Plaintext; this has ${plaintext.length}.`);
       }

@@ -1,12 +1,13 @@
 /**
- * An offline keystore has no scheduler: whatever fell due while it was closed is carried out
- * when it opens. Keys past their DeleteDate are destroyed (token objects too), imported material
- * past its expiry is deleted, and expired import parameters (wrapping private keys) go.
+ * An offline keystore has no scheduler: whatever fell due is carried out when it opens and
+ * before every operation while it stays open (a ceremony can outlast a short expiry). Keys past their DeleteDate are destroyed (token objects too), imported material
+ * past its expiry is deleted, and expired import parameters lose their wrapping private keys.
  * Each destruction is its own transaction with its own audit entry.
  */
 import { randomUUID } from 'node:crypto';
 import {
-  deleteExpiredImportParams,
+  countExpiredImportParams,
+  wipeExpiredImportKeys,
   deleteKeyRow,
   keysWithDeleteDateBefore,
   keysWithMaterialExpiredBefore,
@@ -53,6 +54,9 @@ export async function carryOutDueWork(kms: KmsContext): Promise<DueWorkReport> {
     });
     report.expiredMaterial.push(key.key_id);
   }
-  await kms.keystore.transaction((tx) => deleteExpiredImportParams(tx, at));
+  // Reads first: an operation with nothing due writes nothing.
+  if ((await kms.keystore.read((db) => countExpiredImportParams(db, at))) > 0) {
+    await kms.keystore.transaction((tx) => wipeExpiredImportKeys(tx, at));
+  }
   return report;
 }

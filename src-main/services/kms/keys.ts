@@ -75,6 +75,7 @@ export async function createKey(ctx: KmsContext, input: OperationInput<'CreateKe
     base.origin === 'EXTERNAL'
       ? { material: null, publicKey: null, hsmObjectId: null }
       : await backend.generate(base.key_spec, { exportable: base.exportable === 1, keyId, keyVersionId });
+  key.token_serial = material.tokenSerial ?? null;
   try {
     await ctx.keystore.transaction(async (tx) => {
       await insertKey(tx, key);
