@@ -43,6 +43,17 @@ export interface OperationDef<I extends z.ZodObject = z.ZodObject> {
 const KEY_ERRORS = ['NotFound.Key', 'NotFound.Alias'] as const satisfies readonly ErrorCode[];
 const paging = { PageNumber: pageNumberField.optional(), PageSize: pageSizeField.optional() };
 
+/** GenerateDataKey and GenerateDataKeyWithoutPlaintext take the same input. */
+const dataKeyInput = z
+  .object({
+    KeyId: keyIdField,
+    KeySpec: z.enum(['AES_128', 'AES_256']).optional(),
+    NumberOfBytes: intField(1, 1024).optional(),
+    EncryptionContext: encryptionContextField.optional(),
+  })
+  .strict();
+const DATA_KEY_ERRORS = [...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'InvalidParameter.NumberOfBytes'] as const satisfies readonly ErrorCode[];
+
 function op<I extends z.ZodObject>(def: OperationDef<I>): OperationDef<I> {
   return def;
 }
@@ -270,29 +281,15 @@ export const OPERATIONS = {
     summary: 'Make a random data key; returns it in plaintext (base64) and encrypted under the key.',
     group: 'Cryptography',
     keystore: 'open',
-    input: z
-      .object({
-        KeyId: keyIdField,
-        KeySpec: z.enum(['AES_128', 'AES_256']).optional(),
-        NumberOfBytes: intField(1, 1024).optional(),
-        EncryptionContext: encryptionContextField.optional(),
-      })
-      .strict(),
-    errors: [...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'InvalidParameter.NumberOfBytes'],
+    input: dataKeyInput,
+    errors: DATA_KEY_ERRORS,
   }),
   GenerateDataKeyWithoutPlaintext: op({
     summary: 'Make a random data key; returns it only encrypted under the key.',
     group: 'Cryptography',
     keystore: 'open',
-    input: z
-      .object({
-        KeyId: keyIdField,
-        KeySpec: z.enum(['AES_128', 'AES_256']).optional(),
-        NumberOfBytes: intField(1, 1024).optional(),
-        EncryptionContext: encryptionContextField.optional(),
-      })
-      .strict(),
-    errors: [...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'InvalidParameter.NumberOfBytes'],
+    input: dataKeyInput,
+    errors: DATA_KEY_ERRORS,
   }),
   GenerateMac: op({
     summary: 'HMAC of a message (base64, at most 4096 bytes) with an HMAC key.',
