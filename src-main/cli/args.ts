@@ -32,8 +32,11 @@ export type ParsedCommandLine =
 /** A command line that cannot be understood: exit status 2. */
 export class UsageError extends Error {}
 
-/** Text values read verbatim from @file; every other value has surrounding whitespace trimmed. */
-const VERBATIM_FIELDS = new Set(['Plaintext', 'Description']);
+/**
+ * Free-text values read verbatim from @file (a trailing newline may be part of the text);
+ * every other value (identifiers, base64, numbers) has surrounding whitespace trimmed.
+ */
+const VERBATIM_FIELDS: ReadonlySet<string> = new Set(['Encrypt.Plaintext', 'CreateKey.Description', 'UpdateKeyDescription.Description']);
 
 export function parameterNames(operation: OperationName): string[] {
   return Object.keys(OPERATIONS[operation].input.shape);
@@ -48,7 +51,7 @@ export function isRequired(operation: OperationName, field: string): boolean {
   return schema !== undefined && !schema.safeParse(undefined).success;
 }
 
-function readAtFile(field: string, value: string): string {
+function readAtFile(operation: OperationName, field: string, value: string): string {
   if (!value.startsWith('@')) return value;
   const path = value.slice(1);
   let text: string;
@@ -57,7 +60,7 @@ function readAtFile(field: string, value: string): string {
   } catch (e) {
     throw new UsageError(`--${field}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`);
   }
-  return VERBATIM_FIELDS.has(field) ? text : text.trim();
+  return VERBATIM_FIELDS.has(`${operation}.${field}`) ? text : text.trim();
 }
 
 function globalsOf(values: Record<string, unknown>): GlobalOptions {
@@ -68,6 +71,19 @@ function globalsOf(values: Record<string, unknown>): GlobalOptions {
     help: values.help === true,
     version: values.version === true,
   };
+}
+
+/** A parseArgs failure in our words, naming at most the option (never a value). */
+function describeParseError(e: unknown, operation: OperationName, secrets: ReadonlySet<string>): string {
+  const code = (e as { code?: string }).code;
+  const option = /'(--?[A-Za-z0-9-]+)/.exec((e as Error).message)?.[1];
+  const name = option?.replace(/^-+/, '');
+  if (name && secrets.has(name)) {
+    return `${name} is a secret and is never taken as an argument: give it with a file option, an environment variable or at the prompt (\`keyroom ${operation} --help\`).`;
+  }
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `${operation} has no parameter ${option ?? ''}; \`keyroom ${operation} --help\` lists its parameters.`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return `${option ?? 'An option'} needs a value, as --Name value or --Name=value.`;
+  return `The command line could not be read; \`keyroom ${operation} --help\` shows its form.`;
 }
 
 export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
@@ -90,9 +106,12 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   try {
     parsed = parseArgs({ args: [...argv], options: { ...GLOBAL_OPTIONS, ...opOptions }, strict: true, allowPositionals: true, tokens: true });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message.split('\n')[0]} (\`keyroom ${name} --help\` lists its parameters).`);
+    throw new UsageError(describeParseError(e, name, secrets));
   }
-  if (parsed.positionals.length > 1) throw new UsageError(`Unexpected argument "${parsed.positionals[1]}".`);
+  // Never repeat a stray word: it may be a secret typed in the wrong place.
+  if (parsed.positionals.length > 1) {
+    throw new UsageError(`${name} takes only --Name value parameters; an extra word was given (not shown, in case it is a secret).`);
+  }
   const seen = new Set<string>();
   for (const t of parsed.tokens ?? []) {
     if (t.kind !== 'option') continue;
@@ -103,7 +122,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   const values = parsed.values as Record<string, string | boolean | undefined>;
   for (const field of Object.keys(opOptions)) {
     const v = values[field];
-    if (typeof v === 'string') params[field] = readAtFile(field, v);
+    if (typeof v === 'string') params[field] = readAtFile(name, field, v);
   }
   return { kind: 'run', operation: name, params, globals: globalsOf(parsed.values) };
 }

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { OPERATIONS } from '../../src-shared/contract/operations';
 import { Session } from '../services/session';
 import { dispatch, toErrorData } from '../handlers/dispatch';
@@ -71,7 +71,11 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
     return 0;
   }
 
-  const session = new Session({ keystorePath: cmd.globals.keystore ?? env.KEYROOM_KEYSTORE ?? defaultKeystorePath(env) });
+  const explicitPath = cmd.globals.keystore ?? env.KEYROOM_KEYSTORE;
+  const keystorePath = explicitPath ?? defaultKeystorePath(env);
+  // The app's data folder is ours to make (0700) the first time a keystore is created there.
+  if (explicitPath === undefined && cmd.operation === 'InitKeystore') mkdirSync(dirname(keystorePath), { recursive: true, mode: 0o700 });
+  const session = new Session({ keystorePath });
   const input: Record<string, unknown> = { ...cmd.params };
   const secretBuffers: Buffer[] = [];
   try {

@@ -15,7 +15,9 @@ export async function writeExclusive(finalPath: string, write: (h: FileHandle) =
   try {
     handle = await open(temp, 'wx', 0o600);
   } catch (e) {
-    throw new KmsError('Keystore.Io', `Cannot write in ${dirname(finalPath)}: ${(e as NodeJS.ErrnoException).code ?? 'error'}.`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new KmsError('InvalidParameter.OutputFile', `The folder ${dirname(finalPath)} does not exist; create it first or choose another path.`);
+    throw new KmsError('Keystore.Io', `Cannot write in ${dirname(finalPath)}: ${code ?? 'error'}.`);
   }
   try {
     try {

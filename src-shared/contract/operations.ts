@@ -80,7 +80,7 @@ export const OPERATIONS = {
     group: 'Keystore',
     keystore: 'open',
     input: z.object({ OutputFile: filePathField }).strict(),
-    errors: ['AlreadyExists.File', 'Keystore.Io'],
+    errors: ['AlreadyExists.File', 'InvalidParameter.OutputFile', 'Keystore.Io'],
   }),
   VerifyAuditLog: op({
     summary: 'Check the whole hash chain of the audit log and name the first bad entry.',
@@ -94,7 +94,7 @@ export const OPERATIONS = {
     group: 'Audit',
     keystore: 'open',
     input: z.object({ OutputFile: filePathField }).strict(),
-    errors: ['AlreadyExists.File', 'Keystore.Io'],
+    errors: ['AlreadyExists.File', 'InvalidParameter.OutputFile', 'Keystore.Io'],
   }),
 
   CreateKey: op({

@@ -61,7 +61,7 @@ export interface OperationOutputs {
   InitKeystore: { Keystore: string; SchemaVersion: number };
   ChangePassphrase: { Keystore: string };
   BackupKeystore: { OutputFile: string; Sha256: string };
-  VerifyAuditLog: { Valid: boolean; Entries: number; FirstBadEntry?: number; Reason?: string };
+  VerifyAuditLog: { Valid: boolean; Entries: number; HeadHash?: string; FirstBadEntry?: number; Reason?: string };
   ExportAuditLog: { OutputFile: string; Entries: number; Sha256: string };
 
   CreateKey: { KeyMetadata: KeyMetadata };

@@ -52,6 +52,11 @@ export async function appendAudit(tx: SqlExecutor, rec: AuditRecord, time: strin
     prev_hash: last?.hash ?? GENESIS_HASH,
   };
   const hash = entryHash(entry);
+  // The head (last seq and hash) is kept beside the chain so that removing the newest entries
+  // is noticed too; witnesses can also write HeadHash down at the ceremony (VerifyAuditLog).
+  await tx.run("INSERT INTO meta (name, value) VALUES ('audit_head', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", [
+    `${entry.seq}:${hash}`,
+  ]);
   await tx.run(
     `INSERT INTO audit_log (seq, request_id, time, operation, key_id, key_version_id, details, result, prev_hash, hash)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -62,6 +67,8 @@ export async function appendAudit(tx: SqlExecutor, rec: AuditRecord, time: strin
 export interface ChainVerdict {
   Valid: boolean;
   Entries: number;
+  /** The newest entry's hash: write it down, and a later truncation or rewrite shows. */
+  HeadHash?: string;
   FirstBadEntry?: number;
   Reason?: string;
 }
@@ -86,7 +93,16 @@ export async function verifyAuditChain(db: SqlExecutor): Promise<ChainVerdict> {
     }
     if (rows.length < PAGE) break;
   }
-  return { Valid: true, Entries: count };
+  // Rows outside the chain (seq 0, negative) and a removed tail are not reached by the walk.
+  const total = (await db.get<{ n: number }>('SELECT count(*) AS n FROM audit_log'))!.n;
+  if (total !== count) {
+    return { Valid: false, Entries: count, FirstBadEntry: 0, Reason: `${total - count} entries lie outside the chain` };
+  }
+  const head = await db.get<{ value: string }>("SELECT value FROM meta WHERE name = 'audit_head'");
+  if ((head?.value ?? '') !== (count === 0 ? '' : `${count}:${prev}`)) {
+    return { Valid: false, Entries: count, FirstBadEntry: count + 1, Reason: `the log ends at entry ${count}, but its recorded head is ${head?.value ?? 'missing'}: newer entries were removed` };
+  }
+  return count === 0 ? { Valid: true, Entries: 0 } : { Valid: true, Entries: count, HeadHash: prev };
 }
 
 /** Write the log as JSON lines to a new file (never over an existing one, never half-written). */
