@@ -3,7 +3,7 @@
  * ProtectionLevel; services never branch on it beyond picking it. Public-key operations
  * (verify, asymmetric encrypt, GetPublicKey) need no backend: see crypto/publicKeyOps.ts.
  */
-import type { KeySpec, MacAlgorithm, SigningAlgorithm, EncryptionAlgorithm } from '../../src-shared/domain/keySpecs';
+import type { KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm, EncryptionAlgorithm } from '../../src-shared/domain/keySpecs';
 
 /** What the keystore holds for one key version. */
 export interface StoredVersion {
@@ -32,7 +32,8 @@ export interface SealedBox {
 }
 
 export interface KeyBackend {
-  generate(spec: KeySpec, opts: { exportable: boolean; keyId: string; keyVersionId: string }): Promise<NewMaterial>;
+  /** `usage` lets a token set only the usage flags (CKA_SIGN, CKA_DECRYPT...) the key needs. */
+  generate(spec: KeySpec, opts: { exportable: boolean; keyId: string; keyVersionId: string; usage: KeyUsage }): Promise<NewMaterial>;
   symmetricEncrypt(v: StoredVersion, iv: Buffer, plaintext: Uint8Array, aad: Buffer): Promise<SealedBox>;
   /** Throws KmsError('InvalidCiphertext') when the tag does not match. */
   symmetricDecrypt(v: StoredVersion, iv: Buffer, box: SealedBox, aad: Buffer): Promise<Buffer>;

@@ -74,7 +74,7 @@ export async function createKey(ctx: KmsContext, input: OperationInput<'CreateKe
   const material =
     base.origin === 'EXTERNAL'
       ? { material: null, publicKey: null, hsmObjectId: null }
-      : await backend.generate(base.key_spec, { exportable: base.exportable === 1, keyId, keyVersionId });
+      : await backend.generate(base.key_spec, { exportable: base.exportable === 1, keyId, keyVersionId, usage: base.key_usage });
   key.token_serial = material.tokenSerial ?? null;
   try {
     await ctx.keystore.transaction(async (tx) => {

@@ -56,6 +56,7 @@ export async function createKeyVersion(ctx: KmsContext, input: OperationInput<'C
     exportable: before.exportable === 1,
     keyId: before.key_id,
     keyVersionId,
+    usage: before.key_usage,
   });
   try {
     const version = await ctx.keystore.transaction(async (tx) => {
