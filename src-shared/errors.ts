@@ -57,6 +57,7 @@ export const ERROR_CODES = [
   'Hsm.DeviceError',
   'Hsm.NotConfigured',
   'Internal',
+  'Hsm.KeyNotFound',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
