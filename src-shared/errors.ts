@@ -56,8 +56,8 @@ export const ERROR_CODES = [
   'Hsm.ModuleNotFound',
   'Hsm.DeviceError',
   'Hsm.NotConfigured',
-  'Internal',
   'Hsm.KeyNotFound',
+  'Internal',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

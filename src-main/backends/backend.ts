@@ -16,6 +16,8 @@ export interface StoredVersion {
   publicKey: Buffer | null;
   /** HSM: the CKA_ID linking the token objects to this version. */
   hsmObjectId: Buffer | null;
+  /** HSM: the serial of the token that holds them (absent token: Hsm.TokenNotPresent). */
+  tokenSerial?: string | null;
 }
 
 export interface NewMaterial {

@@ -41,6 +41,17 @@ export interface OperationDef<I extends z.ZodObject = z.ZodObject> {
 }
 
 const KEY_ERRORS = ['NotFound.Key', 'NotFound.Alias'] as const satisfies readonly ErrorCode[];
+/** What any operation that reaches a PKCS#11 token may also answer. */
+const HSM_ERRORS = [
+  'Hsm.NotConfigured',
+  'Hsm.ModuleNotFound',
+  'Hsm.TokenNotPresent',
+  'Hsm.PinIncorrect',
+  'Hsm.PinLocked',
+  'Hsm.MechanismUnsupported',
+  'Hsm.KeyNotFound',
+  'Hsm.DeviceError',
+] as const satisfies readonly ErrorCode[];
 const paging = { PageNumber: pageNumberField.optional(), PageSize: pageSizeField.optional() };
 
 /** GenerateDataKey and GenerateDataKeyWithoutPlaintext take the same input. */
@@ -52,7 +63,7 @@ const dataKeyInput = z
     EncryptionContext: encryptionContextField.optional(),
   })
   .strict();
-const DATA_KEY_ERRORS = [...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'InvalidParameter.NumberOfBytes'] as const satisfies readonly ErrorCode[];
+const DATA_KEY_ERRORS = [...HSM_ERRORS, ...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'InvalidParameter.NumberOfBytes'] as const satisfies readonly ErrorCode[];
 
 function op<I extends z.ZodObject>(def: OperationDef<I>): OperationDef<I> {
   return def;
@@ -113,13 +124,12 @@ export const OPERATIONS = {
         RotationInterval: z.string().optional(),
       })
       .strict(),
-    errors: [
+    errors: [...HSM_ERRORS, 
       'InvalidParameter.KeySpec',
       'InvalidParameter.KeyUsage',
       'InvalidParameter.ProtectionLevel',
       'InvalidParameter.Origin',
       'InvalidParameter.RotationInterval',
-      'Hsm.NotConfigured',
     ],
   }),
   DescribeKey: op({
@@ -185,7 +195,7 @@ export const OPERATIONS = {
     group: 'Versions',
     keystore: 'open',
     input: z.object({ KeyId: keyIdField }).strict(),
-    errors: [...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.Origin'],
+    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.Origin'],
   }),
   DescribeKeyVersion: op({
     summary: 'Show one key version.',
@@ -249,7 +259,7 @@ export const OPERATIONS = {
         EncryptionContext: encryptionContextField.optional(),
       })
       .strict(),
-    errors: [...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'InvalidParameter.EncryptionContext'],
+    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'InvalidParameter.EncryptionContext'],
   }),
   Decrypt: op({
     summary: 'Decrypt a CiphertextBlob made by Encrypt or GenerateDataKey; the key is found from the blob.',
@@ -258,7 +268,7 @@ export const OPERATIONS = {
     input: z
       .object({ CiphertextBlob: base64Field('CiphertextBlob'), EncryptionContext: encryptionContextField.optional() })
       .strict(),
-    errors: ['InvalidCiphertext', 'NotFound.Key', 'NotFound.KeyVersion', 'Rejected.KeyState'],
+    errors: [...HSM_ERRORS, 'InvalidCiphertext', 'NotFound.Key', 'NotFound.KeyVersion', 'Rejected.KeyState'],
   }),
   ReEncrypt: op({
     summary: 'Decrypt and encrypt again under another key, without the plaintext leaving the keystore.',
@@ -275,7 +285,7 @@ export const OPERATIONS = {
         SourceEncryptionAlgorithm: encryptionAlgorithmField.optional(),
       })
       .strict(),
-    errors: ['InvalidCiphertext', ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage'],
+    errors: [...HSM_ERRORS, 'InvalidCiphertext', ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage'],
   }),
   GenerateDataKey: op({
     summary: 'Make a random data key; returns it in plaintext (base64) and encrypted under the key.',
@@ -298,7 +308,7 @@ export const OPERATIONS = {
     input: z
       .object({ KeyId: keyIdField, Message: base64Field('Message', 5464), MacAlgorithm: macAlgorithmField.optional() })
       .strict(),
-    errors: [...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm'],
+    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm'],
   }),
   VerifyMac: op({
     summary: 'Check an HMAC made by GenerateMac.',
@@ -313,7 +323,7 @@ export const OPERATIONS = {
         MacAlgorithm: macAlgorithmField.optional(),
       })
       .strict(),
-    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm'],
+    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm'],
   }),
 
   GetPublicKey: op({
@@ -335,7 +345,7 @@ export const OPERATIONS = {
         Digest: base64Field('Digest', 100),
       })
       .strict(),
-    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter.Digest'],
+    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter.Digest'],
   }),
   AsymmetricVerify: op({
     summary: 'Check a signature (base64) over a digest.',
@@ -378,7 +388,7 @@ export const OPERATIONS = {
         CiphertextBlob: base64Field('CiphertextBlob', 8000),
       })
       .strict(),
-    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidCiphertext'],
+    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidCiphertext'],
   }),
 
   GetParametersForImport: op({

@@ -39,7 +39,7 @@ export interface Pkcs11GenerateOptions {
 }
 
 /** A stored version, with the serial of the token its key was made on when the caller knows it. */
-export type HsmStoredVersion = StoredVersion & { tokenSerial?: string | null };
+export type HsmStoredVersion = StoredVersion;
 
 const OBJECT_ID_BYTES = 16;
 const GCM_TAG_BYTES = 16;

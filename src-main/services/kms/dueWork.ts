@@ -5,6 +5,7 @@
  * Each destruction is its own transaction with its own audit entry.
  */
 import { randomUUID } from 'node:crypto';
+import { KmsError, type ErrorCode } from '../../../src-shared/errors';
 import {
   countExpiredImportParams,
   wipeExpiredImportKeys,
@@ -17,6 +18,15 @@ import { appendAudit } from '../audit/auditLog';
 import { storedVersion } from './keyAccess';
 import { removeMaterial } from './importMaterial';
 import { now, type KmsContext } from './context';
+
+const TOKEN_UNREACHABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'Hsm.NotConfigured',
+  'Hsm.ModuleNotFound',
+  'Hsm.TokenNotPresent',
+  'Hsm.PinIncorrect',
+  'Hsm.PinLocked',
+  'Hsm.DeviceError',
+]);
 
 export interface DueWorkReport {
   destroyedKeys: string[];
@@ -35,12 +45,19 @@ export async function carryOutDueWork(kms: KmsContext): Promise<DueWorkReport> {
       report.deferredKeys.push(key.key_id);
       continue;
     }
-    await kms.keystore.transaction(async (tx) => {
-      for (const v of await listVersions(tx, key.key_id)) await backend.destroy(storedVersion(key, v));
-      await deleteKeyRow(tx, key.key_id);
-      await appendAudit(tx, { requestId: randomUUID(), operation: 'DestroyKey', keyId: key.key_id, details: { DeleteDate: key.delete_date } }, at);
-    });
-    report.destroyedKeys.push(key.key_id);
+    try {
+      // Token objects first: if the commit then fails, the next attempt finds them gone (harmless).
+      await kms.keystore.transaction(async (tx) => {
+        for (const v of await listVersions(tx, key.key_id)) await backend.destroy(storedVersion(key, v));
+        await deleteKeyRow(tx, key.key_id);
+        await appendAudit(tx, { requestId: randomUUID(), operation: 'DestroyKey', keyId: key.key_id, details: { DeleteDate: key.delete_date } }, at);
+      });
+      report.destroyedKeys.push(key.key_id);
+    } catch (e) {
+      // A token that cannot be reached now must not block every other operation.
+      if (!(e instanceof KmsError && TOKEN_UNREACHABLE.has(e.code))) throw e;
+      report.deferredKeys.push(key.key_id);
+    }
   }
   const expired = await kms.keystore.read((db) => keysWithMaterialExpiredBefore(db, at));
   for (const key of expired) {

@@ -83,6 +83,7 @@ export function storedVersion(key: KeyRow, v: VersionRow): StoredVersion {
     material: v.material,
     publicKey: v.public_key,
     hsmObjectId: v.hsm_object_id,
+    tokenSerial: key.token_serial,
   };
 }
 

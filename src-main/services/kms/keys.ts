@@ -10,6 +10,7 @@ import type { SqlExecutor } from '../../keystore/sqlcipher';
 import { DAY_MS, isoTime, now, type KmsContext } from './context';
 import { parseRotationInterval } from './rotationInterval';
 import { wipe } from '../../crypto/wipe';
+import { discardGenerated } from './discardGenerated';
 
 const EXTERNAL_SPECS = ['AES_256', 'SM4'] as const;
 
@@ -26,6 +27,11 @@ function checkCreateRequest(input: OperationInput<'CreateKey'>): Omit<KeyRow, 'k
       'InvalidParameter.ProtectionLevel',
       `A ${spec} key cannot be made with ProtectionLevel ${level}; use ${info.protectionLevels.join(' or ')}.`,
     );
+  }
+  // ECIES needs the raw ECDH secret for its KDF, which a token keeps inside: refuse up front
+  // rather than make a key that can never decrypt.
+  if (level === 'HSM' && info.family === 'EC' && usage === 'ENCRYPT/DECRYPT') {
+    throw new KmsError('Hsm.MechanismUnsupported', `${spec} keys for ECIES encryption cannot live in an HSM; make a SOFTWARE key, or an HSM key with KeyUsage SIGN/VERIFY.`);
   }
   const origin = input.Origin ?? 'Aliyun_KMS';
   if (origin === 'EXTERNAL' && !(EXTERNAL_SPECS as readonly string[]).includes(spec)) {
@@ -96,6 +102,10 @@ export async function createKey(ctx: KmsContext, input: OperationInput<'CreateKe
         details: { KeySpec: key.key_spec, KeyUsage: key.key_usage, Origin: key.origin, ProtectionLevel: key.protection_level, Exportable: key.exportable === 1 },
       }, created);
     });
+  } catch (e) {
+    // No token objects without their keystore record.
+    await discardGenerated(backend, key, keyVersionId, material);
+    throw e;
   } finally {
     wipe(material.material);
   }

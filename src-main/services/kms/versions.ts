@@ -9,6 +9,7 @@ import type { SqlExecutor } from '../../keystore/sqlcipher';
 import { backendFor, keyVersionOf, loadVersion, requireState, resolveKey } from './keyAccess';
 import { now, type KmsContext } from './context';
 import { wipe } from '../../crypto/wipe';
+import { discardGenerated } from './discardGenerated';
 
 function checkCanVersion(key: KeyRow): void {
   if (key.origin === 'EXTERNAL') {
@@ -52,7 +53,8 @@ export async function createKeyVersion(ctx: KmsContext, input: OperationInput<'C
   const before = await ctx.keystore.read((db) => resolveKey(db, input.KeyId));
   checkCanVersion(before);
   const keyVersionId = randomUUID();
-  const generated = await backendFor(ctx, before).generate(before.key_spec, {
+  const backend = backendFor(ctx, before);
+  const generated = await backend.generate(before.key_spec, {
     exportable: before.exportable === 1,
     keyId: before.key_id,
     keyVersionId,
@@ -65,6 +67,9 @@ export async function createKeyVersion(ctx: KmsContext, input: OperationInput<'C
       return addVersion(ctx, tx, key, requestId, 'CreateKeyVersion', { keyVersionId, ...generated });
     });
     return { KeyVersion: version };
+  } catch (e) {
+    await discardGenerated(backend, before, keyVersionId, generated);
+    throw e;
   } finally {
     wipe(generated.material);
   }

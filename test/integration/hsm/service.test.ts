@@ -126,6 +126,15 @@ describe('CreateKey with ProtectionLevel HSM', () => {
     }
     assert.equal(hsm.pkcs11Tool(['--list-objects']), before);
   });
+
+  it('EC keys for ECIES encryption are refused in the HSM (the KDF needs the raw ECDH secret), keystore unchanged', async () => {
+    const before = hsm.pkcs11Tool(['--list-objects']);
+    for (const spec of ['EC_P256', 'EC_P256K']) {
+      const e = await h.refuse('CreateKey', { KeySpec: spec, KeyUsage: 'ENCRYPT/DECRYPT', ProtectionLevel: 'HSM' }, 'Hsm.MechanismUnsupported');
+      assert.match(e.Message, /SOFTWARE/);
+    }
+    assert.equal(hsm.pkcs11Tool(['--list-objects']), before);
+  });
 });
 
 describe('operations inside the token, through the service', () => {
