@@ -12,6 +12,9 @@ export const GLOBAL_OPTIONS = {
   keystore: { type: 'string' },
   'passphrase-file': { type: 'string' },
   'new-passphrase-file': { type: 'string' },
+  'pkcs11-module': { type: 'string' },
+  token: { type: 'string' },
+  'pin-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
@@ -20,6 +23,9 @@ export interface GlobalOptions {
   keystore?: string;
   passphraseFile?: string;
   newPassphraseFile?: string;
+  pkcs11Module?: string;
+  token?: string;
+  pinFile?: string;
   help: boolean;
   version: boolean;
 }
@@ -68,6 +74,9 @@ function globalsOf(values: Record<string, unknown>): GlobalOptions {
     keystore: values.keystore as string | undefined,
     passphraseFile: values['passphrase-file'] as string | undefined,
     newPassphraseFile: values['new-passphrase-file'] as string | undefined,
+    pkcs11Module: values['pkcs11-module'] as string | undefined,
+    token: values.token as string | undefined,
+    pinFile: values['pin-file'] as string | undefined,
     help: values.help === true,
     version: values.version === true,
   };

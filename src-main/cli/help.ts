@@ -6,6 +6,9 @@ const GLOBAL_HELP = `Global options:
   --keystore PATH             keystore file (or KEYROOM_KEYSTORE; default: the app's data directory)
   --passphrase-file PATH      file holding the passphrase (or KEYROOM_PASSPHRASE; else a hidden prompt)
   --new-passphrase-file PATH  ChangePassphrase: the new passphrase (or KEYROOM_NEW_PASSPHRASE; else a prompt)
+  --pkcs11-module PATH        PKCS#11 library of the HSM (or KEYROOM_PKCS11_MODULE; default: search the usual places)
+  --token LABEL               token label (or KEYROOM_TOKEN; default: the only initialised token)
+  --pin-file PATH             file holding the user PIN (or KEYROOM_PIN; else a hidden prompt when an HSM key is used)
   --help                      this text; after an operation, that operation's parameters
   --version                   the version`;
 

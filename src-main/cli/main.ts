@@ -54,6 +54,17 @@ async function newPassphrase(globals: GlobalOptions, env: Env): Promise<Buffer> 
   });
 }
 
+async function pin(globals: GlobalOptions, env: Env): Promise<Buffer> {
+  return readSecret({
+    fileOption: '--pin-file',
+    filePath: globals.pinFile,
+    envName: 'KEYROOM_PIN',
+    envValue: env.KEYROOM_PIN,
+    prompt: `User PIN of the token${globals.token ?? env.KEYROOM_TOKEN ? ` "${globals.token ?? env.KEYROOM_TOKEN}"` : ''}: `,
+    confirm: false,
+  });
+}
+
 export async function main(argv: readonly string[], env: Env): Promise<number> {
   let cmd;
   try {
@@ -75,7 +86,14 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
   const keystorePath = explicitPath ?? defaultKeystorePath(env);
   // The app's data folder is ours to make (0700) the first time a keystore is created there.
   if (explicitPath === undefined && cmd.operation === 'InitKeystore') mkdirSync(dirname(keystorePath), { recursive: true, mode: 0o700 });
-  const session = new Session({ keystorePath });
+  const session = new Session({
+    keystorePath,
+    hsm: {
+      modulePath: cmd.globals.pkcs11Module ?? env.KEYROOM_PKCS11_MODULE,
+      tokenLabel: cmd.globals.token ?? env.KEYROOM_TOKEN,
+      pin: () => pin(cmd.globals, env),
+    },
+  });
   const input: Record<string, unknown> = { ...cmd.params };
   const secretBuffers: Buffer[] = [];
   try {
@@ -95,7 +113,7 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
     }
   } catch (e) {
     wipe(...secretBuffers);
-    await session.lock();
+    await session.dispose();
     return fail(1, toErrorData(e, randomUUID()));
   }
   wipe(...secretBuffers);
@@ -106,6 +124,6 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
     process.stdout.write(JSON.stringify(result.value, null, 2) + '\n');
     return 0;
   } finally {
-    await session.lock();
+    await session.dispose();
   }
 }

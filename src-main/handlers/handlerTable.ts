@@ -12,6 +12,7 @@ import * as symmetric from '../services/kms/symmetric';
 import * as mac from '../services/kms/mac';
 import * as asymmetric from '../services/kms/asymmetric';
 import * as importMaterial from '../services/kms/importMaterial';
+import * as tokens from '../services/tokens';
 
 export interface HandlerContext {
   session: Session;
@@ -64,4 +65,6 @@ export const HANDLERS: HandlerTable = {
   GetParametersForImport: (i, c) => importMaterial.getParametersForImport(c.session.kms, i, c.requestId),
   ImportKeyMaterial: (i, c) => importMaterial.importKeyMaterial(c.session.kms, i, c.requestId),
   DeleteKeyMaterial: (i, c) => importMaterial.deleteKeyMaterial(c.session.kms, i, c.requestId),
+
+  ListTokens: (_i, c) => tokens.listTokens(c.session),
 };

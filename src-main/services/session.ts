@@ -8,11 +8,25 @@ import type { ProtectionLevel } from '../../src-shared/domain/keySpecs';
 import { Keystore } from '../keystore/keystore';
 import type { KeyBackend } from '../backends/backend';
 import { SoftwareBackend } from '../backends/software/softwareBackend';
+import { Pkcs11Backend } from '../backends/pkcs11/pkcs11Backend';
+import { Pkcs11SessionManager } from '../backends/pkcs11/sessionManager';
 import { carryOutDueWork, type DueWorkReport } from './kms/dueWork';
 import type { KmsContext } from './kms/context';
 
+/** Where the PKCS#11 token is, and how to get its PIN when a key on it is first used. */
+export interface HsmOptions {
+  /** The library; the default search list (SoftHSM2, OpenSC, common vendors) when absent. */
+  modulePath?: string;
+  /** The token's label; when absent, the only initialised token. */
+  tokenLabel?: string;
+  /** Asked only when an HSM key is used; the Buffer is zeroed after login. */
+  pin: () => Promise<Buffer>;
+}
+
 export interface SessionOptions {
   keystorePath: string;
+  /** The HSM backend, connected on first use. Absent: HSM keys answer Hsm.NotConfigured. */
+  hsm?: HsmOptions;
   clock?: () => Date;
   creator?: string;
   /** Extra backends (HSM) beside the software one. */
@@ -30,7 +44,27 @@ export class Session {
     this.keystorePath = opts.keystorePath;
     this.clock = opts.clock ?? (() => new Date());
     this.creator = opts.creator ?? safeUserName();
-    this.backends = { SOFTWARE: new SoftwareBackend(), ...opts.backends };
+    this.hsmModulePath = opts.hsm?.modulePath;
+    const hsm = opts.hsm;
+    if (hsm) {
+      this.hsmBackend = new Pkcs11Backend(async () =>
+        Pkcs11SessionManager.open({ modulePath: hsm.modulePath ?? null, tokenLabel: hsm.tokenLabel ?? null, pin: await hsm.pin() }),
+      );
+    }
+    this.backends = { SOFTWARE: new SoftwareBackend(), ...(this.hsmBackend ? { HSM: this.hsmBackend } : {}), ...opts.backends };
+  }
+
+  /** The PKCS#11 library path the operator named, if any (ListTokens). */
+  readonly hsmModulePath: string | undefined;
+  private readonly hsmBackend: Pkcs11Backend | undefined;
+
+  /** Lock the keystore and log out of the token: the end of a CLI run or of the app. */
+  async dispose(): Promise<void> {
+    try {
+      await this.lock();
+    } finally {
+      await this.hsmBackend?.close();
+    }
   }
 
   get isOpen(): boolean {

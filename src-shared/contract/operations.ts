@@ -32,7 +32,7 @@ export type KeystoreNeed = 'none' | 'open';
 
 export interface OperationDef<I extends z.ZodObject = z.ZodObject> {
   summary: string;
-  group: 'Keystore' | 'Keys' | 'Versions' | 'Aliases' | 'Cryptography' | 'Import' | 'Audit';
+  group: 'Keystore' | 'Keys' | 'Versions' | 'Aliases' | 'Cryptography' | 'Import' | 'Audit' | 'Tokens';
   input: I;
   keystore: KeystoreNeed;
   /** Secret inputs: the CLI never takes them as arguments, only from a file, env or a prompt. */
@@ -434,6 +434,14 @@ export const OPERATIONS = {
     keystore: 'open',
     input: z.object({ KeyId: keyIdField }).strict(),
     errors: [...KEY_ERRORS, 'Rejected.Origin', 'Rejected.KeyState'],
+  }),
+
+  ListTokens: op({
+    summary: 'List the PKCS#11 library\'s slots and tokens: label, serial, flags, and the mechanisms Keyroom uses.',
+    group: 'Tokens',
+    keystore: 'none',
+    input: z.object({}).strict(),
+    errors: ['Hsm.ModuleNotFound', 'Hsm.DeviceError'],
   }),
 } as const;
 

@@ -57,6 +57,52 @@ export interface Empty {
   [k: string]: never;
 }
 
+/** ListTokens: a PKCS#11 library and the tokens in its slots. */
+export interface ModuleInfoJson {
+  Path: string;
+  CryptokiVersion: string;
+  Manufacturer: string;
+  Description: string;
+  LibraryVersion: string;
+}
+
+export interface TokenFlags {
+  TokenInitialized: boolean;
+  LoginRequired: boolean;
+  UserPinInitialized: boolean;
+  UserPinLocked: boolean;
+  UserPinFinalTry: boolean;
+  UserPinCountLow: boolean;
+  UserPinToBeChanged: boolean;
+  WriteProtected: boolean;
+  ProtectedAuthenticationPath: boolean;
+  HardwareSlot: boolean;
+  RemovableDevice: boolean;
+}
+
+export interface TokenDescription {
+  SlotId: number;
+  SlotDescription: string;
+  Label: string;
+  SerialNumber: string;
+  Manufacturer: string;
+  Model: string;
+  HardwareVersion: string;
+  FirmwareVersion: string;
+  Flags: TokenFlags;
+  /** Bytes; absent when the token does not report them (CK_UNAVAILABLE_INFORMATION). */
+  FreePrivateMemory?: number;
+  FreePublicMemory?: number;
+  TotalPrivateMemory?: number;
+  TotalPublicMemory?: number;
+  /** Which of KEYROOM_MECHANISMS (and the vendor SM2/SM4 ones given) the token has. */
+  Mechanisms: string[];
+  /** Which of KEYROOM_MECHANISMS it lacks: those keys or operations need a SOFTWARE key. */
+  MissingMechanisms: string[];
+  /** Vendor-defined mechanism numbers the token lists (hex), for finding SM2/SM4 ones. */
+  VendorMechanisms: string[];
+}
+
 export interface OperationOutputs {
   InitKeystore: { Keystore: string; SchemaVersion: number };
   ChangePassphrase: { Keystore: string };
@@ -106,4 +152,6 @@ export interface OperationOutputs {
   GetParametersForImport: { KeyId: string; ImportToken: string; PublicKey: string; TokenExpireTime: string };
   ImportKeyMaterial: Empty;
   DeleteKeyMaterial: Empty;
+
+  ListTokens: { Module: ModuleInfoJson; Tokens: TokenDescription[] };
 }

@@ -5,6 +5,8 @@
  * - sign/verify per second for each asymmetric spec: Keyroom's software backend (the crypto path
  *   every AsymmetricSign takes) and the full service call (with its audit entry and fsync), beside
  *   `openssl speed` and beside Node's own OpenSSL in this process.
+ * - HSM signatures (ECDSA P-256, RSA-2048) through the service and the backend beside a bare
+ *   pkcs11js loop on the same SoftHSM2 token.
  * Benchmarks are not tests: nothing here asserts a time.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { KEY_SPEC_INFO, SIGNING_DIGEST, type KeySpec, type SigningAlgorithm } fr
 import type { StoredVersion } from '../../src-main/backends/backend';
 import { opensslSpeed } from './opensslSpeed';
 import { benchSm2 } from './sm2';
+import { benchHsm } from './hsm';
 
 const SECONDS = Number(process.env.KEYROOM_BENCH_SECONDS ?? 1);
 const PASS = 'benchmark passphrase';
@@ -173,6 +176,8 @@ async function main() {
       signing: await benchSigning(dir),
       // Why SM2 runs on @noble/curves: the same loops with sm-crypto, and openssl speed sm2.
       sm2ImplementationChoice: await benchSm2(SECONDS),
+      // HSM keys on a SoftHSM2 token: service (with its audit commit) and backend vs bare pkcs11js.
+      hsm: await benchHsm(SECONDS),
     };
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   } finally {

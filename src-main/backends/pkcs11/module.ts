@@ -12,6 +12,8 @@
 import { existsSync, realpathSync } from 'node:fs';
 import pkcs11js from 'pkcs11js';
 import { ckrName, moduleNotFound, toKmsError } from './errors';
+import type { ModuleInfoJson } from '../../../src-shared/contract/types';
+export type { ModuleInfoJson };
 
 /** Where PKCS#11 libraries usually are, tried in this order when no path is given. */
 export const DEFAULT_MODULE_PATHS: readonly string[] = [
@@ -40,13 +42,6 @@ export const DEFAULT_MODULE_PATHS: readonly string[] = [
   '/usr/local/lib/libcs_pkcs11_R3.so',
 ];
 
-export interface ModuleInfoJson {
-  Path: string;
-  CryptokiVersion: string;
-  Manufacturer: string;
-  Description: string;
-  LibraryVersion: string;
-}
 
 interface Shared {
   module: Pkcs11Module;

@@ -8,6 +8,9 @@ import { KmsError } from '../../../src-shared/errors';
 import { CKF_HW_SLOT, CKF_REMOVABLE_DEVICE } from './constants';
 import { toKmsError } from './errors';
 import type { Pkcs11Module } from './module';
+// The shapes ListTokens returns are the contract's (src-shared), so every front door shares them.
+import type { TokenFlags, TokenDescription } from '../../../src-shared/contract/types';
+export type { TokenFlags, TokenDescription };
 
 /** The mechanisms Keyroom uses, with their PKCS#11 numbers (PKCS#11 v2.40 / 3.0). */
 export const KEYROOM_MECHANISMS = {
@@ -47,42 +50,6 @@ export interface VendorMechanisms {
 
 export const CKM_VENDOR_DEFINED = 0x80000000;
 
-export interface TokenFlags {
-  TokenInitialized: boolean;
-  LoginRequired: boolean;
-  UserPinInitialized: boolean;
-  UserPinLocked: boolean;
-  UserPinFinalTry: boolean;
-  UserPinCountLow: boolean;
-  UserPinToBeChanged: boolean;
-  WriteProtected: boolean;
-  ProtectedAuthenticationPath: boolean;
-  HardwareSlot: boolean;
-  RemovableDevice: boolean;
-}
-
-export interface TokenDescription {
-  SlotId: number;
-  SlotDescription: string;
-  Label: string;
-  SerialNumber: string;
-  Manufacturer: string;
-  Model: string;
-  HardwareVersion: string;
-  FirmwareVersion: string;
-  Flags: TokenFlags;
-  /** Bytes; absent when the token does not report them (CK_UNAVAILABLE_INFORMATION). */
-  FreePrivateMemory?: number;
-  FreePublicMemory?: number;
-  TotalPrivateMemory?: number;
-  TotalPublicMemory?: number;
-  /** Which of KEYROOM_MECHANISMS (and the vendor SM2/SM4 ones given) the token has. */
-  Mechanisms: string[];
-  /** Which of KEYROOM_MECHANISMS it lacks: those keys or operations need a SOFTWARE key. */
-  MissingMechanisms: string[];
-  /** Vendor-defined mechanism numbers the token lists (hex), for finding SM2/SM4 ones. */
-  VendorMechanisms: string[];
-}
 
 /** CK_SLOT_ID as a number (pkcs11js hands slots around as 8-byte little-endian buffers). */
 export function slotIdOf(slot: Buffer): number {
