@@ -83,17 +83,19 @@ export interface KeySpecInfo {
 const RSA_ENC = ['RSAES_OAEP_SHA_256', 'RSAES_OAEP_SHA_1'] as const;
 const RSA_SIG = ['RSA_PSS_SHA_256', 'RSA_PKCS1_SHA_256'] as const;
 const BOTH_LEVELS = ['SOFTWARE', 'HSM'] as const;
-const SOFTWARE_ONLY = ['SOFTWARE'] as const;
 const ENC_OR_SIGN = ['ENCRYPT/DECRYPT', 'SIGN/VERIFY'] as const;
 
-/** Where SM4/SM2 say SOFTWARE only, a token with vendor mechanisms may add HSM (issue 3). */
+/**
+ * SM4 and EC_SM2 may be asked for in an HSM (kms.md: "only if the token has the mechanism"); the
+ * token then answers Hsm.MechanismUnsupported, naming a SOFTWARE key as the alternative.
+ */
 export const KEY_SPEC_INFO: Readonly<Record<KeySpec, KeySpecInfo>> = {
   AES_256: {
     family: 'AES', usages: ['ENCRYPT/DECRYPT'], protectionLevels: BOTH_LEVELS, secretBytes: 32,
     symmetricAlgorithm: 'AES_256_GCM', encryptionAlgorithms: [], signingAlgorithms: [],
   },
   SM4: {
-    family: 'SM4', usages: ['ENCRYPT/DECRYPT'], protectionLevels: SOFTWARE_ONLY, secretBytes: 16,
+    family: 'SM4', usages: ['ENCRYPT/DECRYPT'], protectionLevels: BOTH_LEVELS, secretBytes: 16,
     symmetricAlgorithm: 'SM4_GCM', encryptionAlgorithms: [], signingAlgorithms: [],
   },
   HMAC_256: {
@@ -133,7 +135,7 @@ export const KEY_SPEC_INFO: Readonly<Record<KeySpec, KeySpecInfo>> = {
     encryptionAlgorithms: [], signingAlgorithms: ['ECDSA_SHA_384'],
   },
   EC_SM2: {
-    family: 'SM2', usages: ENC_OR_SIGN, protectionLevels: SOFTWARE_ONLY, curve: 'SM2',
+    family: 'SM2', usages: ENC_OR_SIGN, protectionLevels: BOTH_LEVELS, curve: 'SM2',
     encryptionAlgorithms: ['SM2PKE'], signingAlgorithms: ['SM2DSA'],
   },
 };

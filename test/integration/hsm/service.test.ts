@@ -118,10 +118,10 @@ describe('CreateKey with ProtectionLevel HSM', () => {
     assert.equal(d.KeyMetadata.Exportable, true);
   });
 
-  it('EC_SM2 and SM4 with HSM are refused before the token is touched (InvalidParameter.ProtectionLevel), keystore unchanged', async () => {
+  it('EC_SM2 and SM4 with HSM are refused by a token without those mechanisms (Hsm.MechanismUnsupported), naming SOFTWARE, nothing made', async () => {
     const before = hsm.pkcs11Tool(['--list-objects']);
     for (const spec of ['EC_SM2', 'SM4']) {
-      const e = await h.refuse('CreateKey', { KeySpec: spec, ProtectionLevel: 'HSM' }, 'InvalidParameter.ProtectionLevel');
+      const e = await h.refuse('CreateKey', { KeySpec: spec, ProtectionLevel: 'HSM' }, 'Hsm.MechanismUnsupported');
       assert.match(e.Message, /SOFTWARE/);
     }
     assert.equal(hsm.pkcs11Tool(['--list-objects']), before);

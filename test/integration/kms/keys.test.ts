@@ -46,8 +46,8 @@ describe('CreateKey', () => {
     await h.refuse('CreateKey', { KeySpec: 'AES_256', KeyUsage: 'SIGN/VERIFY' }, 'InvalidParameter.KeyUsage');
     await h.refuse('CreateKey', { KeySpec: 'HMAC_256', KeyUsage: 'ENCRYPT/DECRYPT' }, 'InvalidParameter.KeyUsage');
     await h.refuse('CreateKey', { KeyUsage: 'DECRYPT' }, 'InvalidParameter.KeyUsage');
-    await h.refuse('CreateKey', { KeySpec: 'SM4', ProtectionLevel: 'HSM' }, 'InvalidParameter.ProtectionLevel');
-    await h.refuse('CreateKey', { KeySpec: 'EC_SM2', ProtectionLevel: 'HSM' }, 'InvalidParameter.ProtectionLevel');
+    // Without a token configured, any HSM key is refused before anything is made.
+    await h.refuse('CreateKey', { KeySpec: 'SM4', ProtectionLevel: 'HSM' }, 'Hsm.NotConfigured');
     await h.refuse('CreateKey', { ProtectionLevel: 'CLOUD' }, 'InvalidParameter.ProtectionLevel');
     await h.refuse('CreateKey', { KeySpec: 'RSA_2048', Origin: 'EXTERNAL' }, 'InvalidParameter.Origin');
     await h.refuse('CreateKey', { KeySpec: 'AES_256', ProtectionLevel: 'HSM' }, 'Hsm.NotConfigured');
