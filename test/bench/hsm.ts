@@ -15,7 +15,6 @@
  * Run alone: node --import tsx test/bench/hsm.ts [seconds]
  */
 import { createHash } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import pkcs11js from 'pkcs11js';
 import { dispatch } from '../../src-main/handlers/dispatch';
@@ -23,6 +22,7 @@ import { Pkcs11Backend } from '../../src-main/backends/pkcs11/pkcs11Backend';
 import type { StoredVersion } from '../../src-main/backends/backend';
 import type { KeySpec, SigningAlgorithm } from '../../src-shared/domain/keySpecs';
 import { makeSoftHsm, openHsmHarness, objectIdOf, type HsmHarness } from '../support/softhsm';
+import { ratePerSecond, ratePerSecondAsync, round } from './measure';
 
 const ROUNDS = 3;
 
@@ -45,18 +45,6 @@ export interface HsmBenchResult {
   note: string;
 }
 
-async function rate(seconds: number, fn: () => unknown): Promise<number> {
-  let n = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  while (performance.now() < end) {
-    await fn();
-    n++;
-  }
-  return n / ((performance.now() - start) / 1000);
-}
-
-const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
 async function call(h: HsmHarness, name: Parameters<typeof dispatch>[1], input: Record<string, unknown>) {
   const r = await dispatch(h.session, name, input);
@@ -114,12 +102,12 @@ export async function benchHsm(seconds = 1): Promise<HsmBenchResult> {
           s.p11.C_FindObjectsInit(s.handle, [{ type: pkcs11js.CKA_ID, value: v.hsmObjectId! }, { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }]);
           const [key] = s.p11.C_FindObjects(s.handle, 1);
           s.p11.C_FindObjectsFinal(s.handle);
-          return rate(per, async_
-            ? async () => {
+          return async_
+            ? ratePerSecondAsync(per, async () => {
                 s.p11.C_SignInit(s.handle, mechanism, key!);
                 await s.p11.C_SignAsync(s.handle, data, out);
-              }
-            : () => {
+              })
+            : ratePerSecond(per, () => {
                 s.p11.C_SignInit(s.handle, mechanism, key!);
                 s.p11.C_Sign(s.handle, data, out);
               });
@@ -133,8 +121,8 @@ export async function benchHsm(seconds = 1): Promise<HsmBenchResult> {
       for (let r = 0; r < ROUNDS; r++) {
         best.bare = Math.max(best.bare, await bare(false));
         best.bareAsync = Math.max(best.bareAsync, await bare(true));
-        best.backend = Math.max(best.backend, await rate(per, () => backend.sign(v, algorithm, digest)));
-        best.service = Math.max(best.service, await rate(per, () => call(h, 'AsymmetricSign', input)));
+        best.backend = Math.max(best.backend, await ratePerSecondAsync(per, () => backend.sign(v, algorithm, digest)));
+        best.service = Math.max(best.service, await ratePerSecondAsync(per, () => call(h, 'AsymmetricSign', input)));
       }
       signing[name] = {
         barePerSec: round(best.bare, 0),
@@ -158,8 +146,8 @@ export async function benchHsm(seconds = 1): Promise<HsmBenchResult> {
     let macBackend = 0;
     let macService = 0;
     for (let r = 0; r < ROUNDS; r++) {
-      macBackend = Math.max(macBackend, await rate(per, () => backend.mac(mv, 'HMAC_SHA_256', message)));
-      macService = Math.max(macService, await rate(per, () => call(h, 'GenerateMac', { KeyId: mv.keyId, Message: message.toString('base64') })));
+      macBackend = Math.max(macBackend, await ratePerSecondAsync(per, () => backend.mac(mv, 'HMAC_SHA_256', message)));
+      macService = Math.max(macService, await ratePerSecondAsync(per, () => call(h, 'GenerateMac', { KeyId: mv.keyId, Message: message.toString('base64') })));
     }
     const commitMs = 1000 / macService - 1000 / macBackend;
     const slowest = Object.entries(signing).sort((a, b) => a[1].serviceVsBare - b[1].serviceVsBare)[0]!;

@@ -22,34 +22,13 @@ import { insertKey, insertVersion } from '../../src-main/keystore/repository';
 import { KEY_SPEC_INFO, SIGNING_DIGEST, type KeySpec, type SigningAlgorithm } from '../../src-shared/domain/keySpecs';
 import type { StoredVersion } from '../../src-main/backends/backend';
 import { opensslSpeed } from './opensslSpeed';
+import { ratePerSecond, ratePerSecondAsync, round } from './measure';
 import { benchSm2 } from './sm2';
 import { benchHsm } from './hsm';
 
 const SECONDS = Number(process.env.KEYROOM_BENCH_SECONDS ?? 1);
 const PASS = 'benchmark passphrase';
 
-function perSecond(fn: () => unknown, seconds = SECONDS): number {
-  let n = 0;
-  const end = performance.now() + seconds * 1000;
-  while (performance.now() < end) {
-    fn();
-    n++;
-  }
-  return n / seconds;
-}
-
-async function perSecondAsync(fn: () => Promise<unknown>, seconds = SECONDS): Promise<number> {
-  let n = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  while (performance.now() < end) {
-    await fn();
-    n++;
-  }
-  return n / ((performance.now() - start) / 1000);
-}
-
-const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
 async function call(session: Session, name: Parameters<typeof dispatch>[1], input: Record<string, unknown>) {
   const r = await dispatch(session, name, input);
@@ -134,19 +113,19 @@ async function benchSigning(dir: string) {
     const v: StoredVersion = { keyId: 'bench', keyVersionId: 'bench', keySpec: spec, material: m.material, publicKey: m.publicKey, hsmObjectId: null };
     const digest = createHash(SIGNING_DIGEST[algorithm].digest).update('keyroom bench').digest();
     const sig = await backend.sign(v, algorithm, digest);
-    const signPerSec = await perSecondAsync(() => backend.sign(v, algorithm, digest));
-    const verifyPerSec = perSecond(() => verifyDigest(spec, m.publicKey!, algorithm, digest, sig));
+    const signPerSec = await ratePerSecondAsync(SECONDS, () => backend.sign(v, algorithm, digest));
+    const verifyPerSec = ratePerSecond(SECONDS, () => verifyDigest(spec, m.publicKey!, algorithm, digest, sig));
     // Through the whole service: dispatch, key lookup, backend, audit entry, commit (fsync).
     const key = (await call(session, 'CreateKey', { KeySpec: spec, KeyUsage: 'SIGN/VERIFY' })) as { KeyMetadata: { KeyId: string } };
     const versions = (await call(session, 'ListKeyVersions', { KeyId: key.KeyMetadata.KeyId })) as { KeyVersions: { KeyVersion: { KeyVersionId: string }[] } };
     const input = { KeyId: key.KeyMetadata.KeyId, KeyVersionId: versions.KeyVersions.KeyVersion[0]!.KeyVersionId, Algorithm: algorithm, Digest: digest.toString('base64') };
-    const serviceSignPerSec = await perSecondAsync(() => call(session, 'AsymmetricSign', input));
+    const serviceSignPerSec = await ratePerSecondAsync(SECONDS, () => call(session, 'AsymmetricSign', input));
     // Node's OpenSSL in this process (hashes a short message itself: an upper bound, not a like-for-like).
     let nodeSignPerSec: number | undefined;
     if (KEY_SPEC_INFO[spec].curve !== 'SM2') {
       const pk = createPrivateKey({ key: m.material!, format: 'der', type: 'pkcs8' });
       const opts = algorithm === 'RSA_PSS_SHA_256' ? { key: pk, padding: 6, saltLength: 32 } : pk;
-      nodeSignPerSec = perSecond(() => nodeSign(SIGNING_DIGEST[algorithm].digest, Buffer.from('keyroom bench'), opts));
+      nodeSignPerSec = ratePerSecond(SECONDS, () => nodeSign(SIGNING_DIGEST[algorithm].digest, Buffer.from('keyroom bench'), opts));
     }
     const ref = openssl ? opensslSpeed(openssl, SECONDS) : undefined;
     out[`${spec}/${algorithm}`] = {

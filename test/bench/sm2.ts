@@ -9,11 +9,11 @@
  *
  * Run alone: node --import tsx test/bench/sm2.ts [seconds]
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { ratePerSecond } from './measure';
+import { opensslSpeed } from './opensslSpeed';
 import {
   _SM2_TABLE_FROM_USE,
   sm2MessageDigest,
@@ -56,11 +56,12 @@ export async function benchSm2(seconds = 2): Promise<Sm2BenchResult> {
   let opensslSignPerSec = 0;
   let opensslVerifyPerSec = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    signPerSec = Math.max(signPerSec, rate(perRound, () => sm2SignDigest(d, e)));
-    verifyPerSec = Math.max(verifyPerSec, rate(perRound, () => sm2VerifyDigest(pub, e, sig)));
-    const openssl = await opensslSpeed(perRound);
-    opensslSignPerSec = Math.max(opensslSignPerSec, openssl.sign);
-    opensslVerifyPerSec = Math.max(opensslVerifyPerSec, openssl.verify);
+    signPerSec = Math.max(signPerSec, ratePerSecond(perRound, () => sm2SignDigest(d, e)));
+    verifyPerSec = Math.max(verifyPerSec, ratePerSecond(perRound, () => sm2VerifyDigest(pub, e, sig)));
+    const openssl = opensslSpeed('sm2', Math.max(1, Math.round(perRound)));
+    if (!openssl) throw new Error('benchSm2: openssl speed sm2 printed no result');
+    opensslSignPerSec = Math.max(opensslSignPerSec, openssl.signPerSec);
+    opensslVerifyPerSec = Math.max(opensslVerifyPerSec, openssl.verifyPerSec);
   }
   const smCryptoSignPerSec = smCryptoRate(Math.min(seconds, 1), d, e);
 
@@ -75,45 +76,12 @@ export async function benchSm2(seconds = 2): Promise<Sm2BenchResult> {
   };
 }
 
-/** Operations per second of `op`, run back to back for `seconds`. */
-function rate(seconds: number, op: () => unknown): number {
-  const budget = seconds * 1000;
-  const start = performance.now();
-  let count = 0;
-  let elapsed = 0;
-  do {
-    op();
-    count++;
-    elapsed = performance.now() - start;
-  } while (elapsed < budget);
-  return count / (elapsed / 1000);
-}
-
 function smCryptoRate(seconds: number, d: Uint8Array, e: Uint8Array): number {
   const smCrypto = createRequire(import.meta.url)('sm-crypto') as { sm2: SmCryptoSm2 };
   const privateHex = Buffer.from(d).toString('hex');
   const digest = Array.from(e);
   // Same work as sm2SignDigest: sign a ready digest (no Z_A hashing), DER output.
-  return rate(seconds, () => smCrypto.sm2.doSignature(digest, privateHex, { der: true }));
-}
-
-/**
- * `openssl speed -seconds N sm2` ends with a table row like
- *   " 256 bits SM2 (CurveSM2)   0.0004s   0.0003s   2828.1   3731.5"
- * (sign time, verify time, sign/s, verify/s), which is what is parsed.
- */
-async function opensslSpeed(seconds: number): Promise<{ sign: number; verify: number }> {
-  const n = Math.max(1, Math.round(seconds)); // openssl takes whole seconds, per operation
-  const { stdout } = await promisify(execFile)('openssl', ['speed', '-seconds', String(n), 'sm2'], {
-    timeout: (4 * n + 30) * 1000,
-  });
-  return parseOpensslSpeed(stdout);
-}
-
-export function parseOpensslSpeed(output: string): { sign: number; verify: number } {
-  const row = /^\s*256 bits SM2 \(CurveSM2\)\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)\s+([\d.]+)\s*$/m.exec(output);
-  if (!row?.[1] || !row[2]) throw new Error(`benchSm2: no SM2 row in openssl speed output:\n${output}`);
-  return { sign: Number(row[1]), verify: Number(row[2]) };
+  return ratePerSecond(seconds, () => smCrypto.sm2.doSignature(digest, privateHex, { der: true }));
 }
 
 function privateKey(): Uint8Array {

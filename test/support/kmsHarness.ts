@@ -13,6 +13,8 @@ import { dispatch } from '../../src-main/handlers/dispatch';
 import type { OperationName, OperationOutput } from '../../src-shared/contract/operations';
 import type { ErrorData } from '../../src-shared/errors';
 import type { SqlExecutor } from '../../src-main/keystore/sqlcipher';
+import type { KeyBackend } from '../../src-main/backends/backend';
+import type { ProtectionLevel } from '../../src-shared/domain/keySpecs';
 
 export const PASSPHRASE = 'correct horse battery staple';
 
@@ -34,11 +36,17 @@ export interface Harness {
 
 const TABLES = ['keys', 'key_versions', 'aliases', 'import_parameters', 'audit_log', 'meta'];
 
-export async function openHarness(start = new Date('2026-01-15T10:00:00Z')): Promise<Harness> {
+export interface HarnessOptions {
+  start?: Date;
+  /** Backends beside the software one, e.g. `{ HSM: new Pkcs11Backend(...) }`. */
+  backends?: Partial<Record<ProtectionLevel, KeyBackend>>;
+}
+
+export async function openHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'keyroom-test-'));
   const path = join(dir, 'keystore.db');
-  const clock = { now: start };
-  const session = new Session({ keystorePath: path, clock: () => clock.now, creator: 'tester' });
+  const clock = { now: opts.start ?? new Date('2026-01-15T10:00:00Z') };
+  const session = new Session({ keystorePath: path, clock: () => clock.now, creator: 'tester', backends: opts.backends });
   const init = await dispatch(session, 'InitKeystore', { Passphrase: PASSPHRASE });
   assert.ok(init.ok, JSON.stringify(init));
 

@@ -9,19 +9,14 @@
  * SOFTHSM2_CONF through the environment.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { Session } from '../../src-main/services/session';
-import { dispatch } from '../../src-main/handlers/dispatch';
-import type { OperationName, OperationOutput } from '../../src-shared/contract/operations';
-import type { ErrorData } from '../../src-shared/errors';
-import type { SqlExecutor } from '../../src-main/keystore/sqlcipher';
 import type { KeyBackend } from '../../src-main/backends/backend';
 import { Pkcs11SessionManager } from '../../src-main/backends/pkcs11/sessionManager';
 import { Pkcs11Backend } from '../../src-main/backends/pkcs11/pkcs11Backend';
+import { openHarness, type Harness } from './kmsHarness';
 
 export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 export const USER_PIN = '246810';
@@ -143,82 +138,12 @@ export function parseListObjects(out: string): ListedObject[] {
 
 // ---- a KMS harness whose HSM backend is the token ----------------------------------------------
 
-export const PASSPHRASE = 'correct horse battery staple';
+/** The KMS harness (test/support/kmsHarness.ts) with `backend` as its HSM backend. */
+export type HsmHarness = Harness & { backend: KeyBackend };
 
-export interface HsmHarness {
-  dir: string;
-  path: string;
-  session: Session;
-  clock: { now: Date };
-  backend: KeyBackend;
-  call<N extends OperationName>(name: N, input?: Record<string, unknown>): Promise<OperationOutput<N> & { RequestId: string }>;
-  /** Expect a refusal with this code, and prove nothing in the keystore changed. */
-  refuse(name: OperationName, input: Record<string, unknown>, code: string): Promise<ErrorData>;
-  state(): Promise<string>;
-  raw<T>(fn: (db: SqlExecutor) => Promise<T>): Promise<T>;
-  reopen(): Promise<void>;
-  close(): Promise<void>;
-}
-
-const TABLES = ['keys', 'key_versions', 'aliases', 'import_parameters', 'audit_log', 'meta'];
-
-/**
- * A real keystore in a temp directory with `backend` (a Pkcs11Backend, connected or lazy) as its
- * HSM backend, driven through dispatch like every front door.
- */
-export async function openHsmHarness(backend: KeyBackend, start = new Date('2026-01-15T10:00:00Z')): Promise<HsmHarness> {
-  const dir = mkdtempSync(join(tmpdir(), 'keyroom-hsm-test-'));
-  const path = join(dir, 'keystore.db');
-  const clock = { now: start };
-  const session = new Session({ keystorePath: path, clock: () => clock.now, creator: 'tester', backends: { HSM: backend } });
-  const init = await dispatch(session, 'InitKeystore', { Passphrase: PASSPHRASE });
-  assert.ok(init.ok, JSON.stringify(init));
-  const h: HsmHarness = {
-    dir,
-    path,
-    session,
-    clock,
-    backend,
-    async call(name, input = {}) {
-      const r = await dispatch(session, name, input);
-      if (!r.ok) assert.fail(`${name} failed: ${r.error.Code}: ${r.error.Message}`);
-      return r.value as never;
-    },
-    async refuse(name, input, code) {
-      await session.carryOutDueWork();
-      const before = await h.state();
-      const r = await dispatch(session, name, input);
-      assert.equal(r.ok, false, `${name} should have been refused with ${code}`);
-      if (r.ok) throw new Error('unreachable');
-      assert.equal(r.error.Code, code, `${name}: ${r.error.Message}`);
-      assert.ok(r.error.Message.length > 10, 'the message says what to do');
-      assert.equal(await h.state(), before, `${name} refused with ${code} but changed the keystore`);
-      return r.error;
-    },
-    async state() {
-      return session.kms.keystore.read(async (db) => {
-        const hash = createHash('sha256');
-        for (const t of TABLES) {
-          const rows = await db.all<Record<string, unknown>>(`SELECT * FROM ${t} ORDER BY rowid`);
-          hash.update(t);
-          for (const row of rows) hash.update(JSON.stringify(row, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v)));
-        }
-        return hash.digest('hex');
-      });
-    },
-    raw(fn) {
-      return session.kms.keystore.read(fn);
-    },
-    async reopen() {
-      await session.lock();
-      await session.unlock(Buffer.from(PASSPHRASE));
-    },
-    async close() {
-      await session.lock();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  return h;
+export async function openHsmHarness(backend: KeyBackend, start?: Date): Promise<HsmHarness> {
+  const h = await openHarness({ start, backends: { HSM: backend } });
+  return Object.assign(h, { backend });
 }
 
 /** A harness on a fresh connected backend for the SoftHSM token. */

@@ -112,7 +112,7 @@ async function state(h: Harness, keyId: string): Promise<string> {
 describe('inbound BYOK (kms.md steps 1-5) with OpenSSL as the operator', () => {
   let h: Harness;
   const scratch = new Scratch();
-  before(async () => (h = await openHarness(START)));
+  before(async () => (h = await openHarness({ start: START })));
   after(async () => {
     await h.close();
     scratch.remove();
@@ -153,7 +153,7 @@ describe('inbound BYOK (kms.md steps 1-5) with OpenSSL as the operator', () => {
 describe('ImportKeyMaterial and friends refuse, changing nothing', () => {
   let h: Harness;
   const scratch = new Scratch();
-  before(async () => (h = await openHarness(START)));
+  before(async () => (h = await openHarness({ start: START })));
   after(async () => {
     await h.close();
     scratch.remove();
@@ -325,7 +325,7 @@ describe('ImportKeyMaterial and friends refuse, changing nothing', () => {
 describe('material expiry and import token reuse', () => {
   let h: Harness;
   const scratch = new Scratch();
-  before(async () => (h = await openHarness(START)));
+  before(async () => (h = await openHarness({ start: START })));
   after(async () => {
     await h.close();
     scratch.remove();
