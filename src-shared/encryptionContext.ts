@@ -26,7 +26,12 @@ export function parseEncryptionContext(
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, problem: 'the EncryptionContext must be a JSON object of string keys to string values' };
   }
-  const out: Record<string, string> = {};
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) {
+    return { ok: false, problem: 'the EncryptionContext must be a plain object of string keys to string values' };
+  }
+  // No prototype: a key named "__proto__" is a key like any other, never silently dropped.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== 'string') {
       return { ok: false, problem: `the EncryptionContext value of "${k}" must be a string` };
@@ -44,7 +49,8 @@ export function canonicalEncryptionContext(ctx: EncryptionContext | undefined): 
   if (!ctx) return '';
   const keys = Object.keys(ctx).sort();
   if (keys.length === 0) return '';
-  const sorted: Record<string, string> = {};
+  // Without a prototype, "__proto__" stays a key like any other.
+  const sorted: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const k of keys) sorted[k] = ctx[k]!;
   return JSON.stringify(sorted);
 }

@@ -71,7 +71,7 @@ export function eciesDecrypt(curve: EciesCurve, privateScalar: Uint8Array, ciphe
   const C = ciphertext.subarray(POINT_BYTES, ciphertext.length - TAG_BYTES);
   const T = ciphertext.subarray(ciphertext.length - TAG_BYTES);
   const ecdh = createECDH(curve);
-  ecdh.setPrivateKey(Buffer.from(privateScalar));
+  ecdh.setPrivateKey(Buffer.from(privateScalar.buffer, privateScalar.byteOffset, privateScalar.byteLength)); // a view, not a copy
   let Z: Buffer;
   try {
     Z = ecdh.computeSecret(Buffer.from(V));

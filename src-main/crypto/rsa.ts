@@ -26,6 +26,11 @@ const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420',
 const PSS_SALT_BYTES = 32;
 const HASH_BYTES = 32;
 
+/** A KeyObject over the caller's PKCS#8 bytes: a view, not a copy (the caller zeroes them). */
+function privateKeyOf(pkcs8: Uint8Array): KeyObject {
+  return createPrivateKey({ key: Buffer.from(pkcs8.buffer, pkcs8.byteOffset, pkcs8.byteLength), format: 'der', type: 'pkcs8' });
+}
+
 function modulusBits(key: KeyObject): number {
   const bits = key.asymmetricKeyDetails?.modulusLength;
   if (!bits) throw new KmsError('Internal', 'Not an RSA key.');
@@ -85,7 +90,7 @@ export function emsaPssVerify(mHash: Uint8Array, em: Uint8Array, modBits: number
 export type RsaSignScheme = 'PSS' | 'PKCS1';
 
 export function rsaSignDigest(pkcs8: Uint8Array, scheme: RsaSignScheme, digest: Uint8Array): Buffer {
-  const key = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+  const key = privateKeyOf(pkcs8);
   if (scheme === 'PKCS1') {
     return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([SHA256_DIGEST_INFO, digest]));
   }
@@ -128,7 +133,7 @@ export function rsaOaepEncrypt(publicKey: KeyObject, hash: OaepHash, plaintext: 
 }
 
 export function rsaOaepDecrypt(pkcs8: Uint8Array, hash: OaepHash, ciphertext: Uint8Array): Buffer {
-  const key = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+  const key = privateKeyOf(pkcs8);
   const k = Math.ceil(modulusBits(key) / 8);
   if (ciphertext.length !== k) throw new KmsError('InvalidCiphertext', `The ciphertext must be exactly ${k} bytes for this key.`);
   try {
@@ -142,11 +147,14 @@ export function rsaOaepDecrypt(pkcs8: Uint8Array, hash: OaepHash, ciphertext: Ui
 /**
  * RSAES-PKCS1-v1_5 decryption of a message whose length the caller knows (imported key
  * material), for the legacy import wrapping algorithm only. Node refuses PKCS#1 v1.5 private
- * decryption (CVE-2023-46809, the Marvin attack), so the padding is checked here over raw RSA,
- * without early exits, and every failure looks the same to the caller.
+ * decryption (CVE-2023-46809, the Marvin attack), so the padding is checked here over raw RSA
+ * without early exits, and every padding failure is the same error. A caller that then tells
+ * a wrong-length or mismatched material apart still leaks a (strict) Bleichenbacher oracle;
+ * with a 24 h token on an unlocked offline keystore that is impractical, and the algorithm is
+ * legacy (warned about) for that reason.
  */
 export function rsaPkcs1DecryptFixedLength(pkcs8: Uint8Array, ciphertext: Uint8Array, messageBytes: number): Buffer {
-  const key = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+  const key = privateKeyOf(pkcs8);
   const k = Math.ceil(modulusBits(key) / 8);
   const fail = () => new KmsError('InvalidEncryptedKeyMaterial', 'The encrypted key material does not decrypt with the import parameters.');
   if (ciphertext.length !== k) throw fail();

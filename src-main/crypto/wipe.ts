@@ -5,12 +5,3 @@
 export function wipe(...buffers: (Uint8Array | undefined | null)[]): void {
   for (const b of buffers) b?.fill(0);
 }
-
-/** Run `fn` with secret buffers and zero them afterwards, whatever happens. */
-export async function withWiped<T>(buffers: Uint8Array[], fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn();
-  } finally {
-    wipe(...buffers);
-  }
-}

@@ -16,9 +16,10 @@ export type DispatchResult<N extends OperationName = OperationName> =
 
 export function toErrorData(e: unknown, requestId: string): ErrorData {
   if (e instanceof KmsError) return { Code: e.code, Message: e.message, RequestId: requestId };
-  // Not ours: keep the message for support, but only its first line (no stack, no data dumps).
-  const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
-  return { Code: 'Internal', Message: `Internal error: ${message}`, RequestId: requestId };
+  // Not ours: a library's message may quote its inputs (a key, a scalar), so only its class
+  // name crosses the boundary; the RequestId ties the report to the audit log.
+  const kind = e instanceof Error ? e.name : typeof e;
+  return { Code: 'Internal', Message: `Internal error (${kind}); nothing was changed. Report it with this RequestId.`, RequestId: requestId };
 }
 
 export async function dispatch(session: Session, name: string, rawInput: unknown): Promise<DispatchResult> {

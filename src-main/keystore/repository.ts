@@ -121,12 +121,24 @@ export async function insertVersion(db: SqlExecutor, v: VersionRow): Promise<voi
   );
 }
 
+/** Version rows as most reads need them: everything but the secret material (read as NULL). */
+const VERSION_METADATA = 'key_version_id, key_id, creation_date, seq, NULL AS material, public_key, hsm_object_id';
+
 export async function getVersion(db: SqlExecutor, keyId: string, keyVersionId: string): Promise<VersionRow | undefined> {
-  return db.get<VersionRow>('SELECT * FROM key_versions WHERE key_id = ? AND key_version_id = ?', [keyId, keyVersionId]);
+  return db.get<VersionRow>(`SELECT ${VERSION_METADATA} FROM key_versions WHERE key_id = ? AND key_version_id = ?`, [keyId, keyVersionId]);
 }
 
 export async function listVersions(db: SqlExecutor, keyId: string): Promise<VersionRow[]> {
-  return db.all<VersionRow>('SELECT * FROM key_versions WHERE key_id = ? ORDER BY seq DESC', [keyId]);
+  return db.all<VersionRow>(`SELECT ${VERSION_METADATA} FROM key_versions WHERE key_id = ? ORDER BY seq DESC`, [keyId]);
+}
+
+/** The secret material of one version, read only by the code that uses it (and zeroes it). */
+export async function getVersionMaterial(db: SqlExecutor, keyVersionId: string): Promise<Buffer | null> {
+  return (await db.get<{ material: Buffer | null }>('SELECT material FROM key_versions WHERE key_version_id = ?', [keyVersionId]))?.material ?? null;
+}
+
+export async function versionHasMaterial(db: SqlExecutor, keyVersionId: string): Promise<boolean> {
+  return (await db.get<{ has: number }>('SELECT material IS NOT NULL AS has FROM key_versions WHERE key_version_id = ?', [keyVersionId]))?.has === 1;
 }
 
 export async function nextVersionSeq(db: SqlExecutor, keyId: string): Promise<number> {

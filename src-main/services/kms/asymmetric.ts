@@ -9,14 +9,13 @@ import { spkiToPem } from '../../crypto/keyEncoding';
 import { encryptWithPublicKey, maxAsymmetricPlaintext, verifyDigest } from '../../crypto/publicKeyOps';
 import { wipe } from '../../crypto/wipe';
 import {
-  backendFor,
   loadVersion,
   requireEncryptionAlgorithm,
   requireSigningAlgorithm,
   requireState,
   requireUsage,
   resolveKey,
-  storedVersion,
+  useSecret,
 } from './keyAccess';
 import { now, type KmsContext } from './context';
 
@@ -57,7 +56,7 @@ export async function asymmetricSign(kms: KmsContext, input: OperationInput<'Asy
     requireUsage(key, 'SIGN/VERIFY', 'sign');
     requireState(key, ['Enabled'], 'sign');
     requireSigningAlgorithm(key, input.Algorithm);
-    const signature = await backendFor(kms, key).sign(storedVersion(key, version), input.Algorithm, digest);
+    const signature = await useSecret(kms, tx, key, version, (backend, v) => backend.sign(v, input.Algorithm, digest));
     await appendAudit(
       tx,
       { requestId, operation: 'AsymmetricSign', keyId: key.key_id, keyVersionId: version.key_version_id, details: { Algorithm: input.Algorithm, Digest: input.Digest } },
@@ -116,7 +115,9 @@ export async function asymmetricDecrypt(kms: KmsContext, input: OperationInput<'
     requireUsage(key, 'ENCRYPT/DECRYPT', 'decrypt');
     requireState(key, ['Enabled'], 'decrypt');
     requireEncryptionAlgorithm(key, input.Algorithm);
-    const plaintext = await backendFor(kms, key).asymmetricDecrypt(storedVersion(key, version), input.Algorithm, Buffer.from(input.CiphertextBlob, 'base64'));
+    const plaintext = await useSecret(kms, tx, key, version, (backend, v) =>
+      backend.asymmetricDecrypt(v, input.Algorithm, Buffer.from(input.CiphertextBlob, 'base64')),
+    );
     try {
       await appendAudit(
         tx,

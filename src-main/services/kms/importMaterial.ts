@@ -114,7 +114,12 @@ export async function importKeyMaterial(kms: KmsContext, input: OperationInput<'
     }
     requireState(key, ['PendingImport'], 'take imported material (it has material already: DeleteKeyMaterial first)');
     const expected = KEY_SPEC_INFO[key.key_spec].secretBytes!;
-    const material = unwrap(params.wrapping_algorithm as WrappingAlgorithm, params.private_key, Buffer.from(input.EncryptedKeyMaterial, 'base64'), expected);
+    let material: Buffer;
+    try {
+      material = unwrap(params.wrapping_algorithm as WrappingAlgorithm, params.private_key, Buffer.from(input.EncryptedKeyMaterial, 'base64'), expected);
+    } finally {
+      wipe(params.private_key);
+    }
     try {
       if (material.length !== expected) {
         throw new KmsError('Import.MaterialLength', `A ${key.key_spec} key takes ${expected} bytes of key material; the unwrapped material has ${material.length}.`);

@@ -14,7 +14,8 @@ import {
 import type { KeyMetadata, KeyVersion, RotationStatus } from '../../../src-shared/contract/types';
 import type { SqlExecutor } from '../../keystore/sqlcipher';
 import type { KeyBackend, StoredVersion } from '../../backends/backend';
-import { getAlias, getKey, getVersion, type KeyRow, type VersionRow } from '../../keystore/repository';
+import { getAlias, getKey, getVersion, getVersionMaterial, type KeyRow, type VersionRow } from '../../keystore/repository';
+import { wipe } from '../../crypto/wipe';
 import { isoTime, type KmsContext } from './context';
 
 export async function resolveKey(db: SqlExecutor, keyIdOrAlias: string): Promise<KeyRow> {
@@ -85,6 +86,26 @@ export function storedVersion(key: KeyRow, v: VersionRow): StoredVersion {
     hsmObjectId: v.hsm_object_id,
     tokenSerial: key.token_serial,
   };
+}
+
+/**
+ * Run `fn` with a version's secret half on its backend: the material is read for this call
+ * alone and zeroed when it returns, whatever happens.
+ */
+export async function useSecret<T>(
+  kms: KmsContext,
+  db: SqlExecutor,
+  key: KeyRow,
+  version: VersionRow,
+  fn: (backend: KeyBackend, v: StoredVersion) => Promise<T>,
+): Promise<T> {
+  const backend = backendFor(kms, key);
+  const material = await getVersionMaterial(db, version.key_version_id);
+  try {
+    return await fn(backend, storedVersion(key, { ...version, material }));
+  } finally {
+    wipe(material);
+  }
 }
 
 export function backendFor(ctx: KmsContext, key: KeyRow): KeyBackend {

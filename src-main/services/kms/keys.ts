@@ -4,7 +4,7 @@ import { KmsError } from '../../../src-shared/errors';
 import { KEY_SPEC_INFO, defaultKeyUsage, isSymmetric } from '../../../src-shared/domain/keySpecs';
 import type { OperationInput, OperationOutput } from '../../../src-shared/contract/operations';
 import { appendAudit } from '../audit/auditLog';
-import { countKeys, insertKey, insertVersion, listKeyIds, updateKey, type KeyRow } from '../../keystore/repository';
+import { countKeys, insertKey, insertVersion, listKeyIds, updateKey, versionHasMaterial, type KeyRow } from '../../keystore/repository';
 import { backendFor, keyMetadata, loadPrimaryVersion, requireState, resolveKey } from './keyAccess';
 import type { SqlExecutor } from '../../keystore/sqlcipher';
 import { DAY_MS, isoTime, now, type KmsContext } from './context';
@@ -34,6 +34,10 @@ function checkCreateRequest(input: OperationInput<'CreateKey'>): Omit<KeyRow, 'k
     throw new KmsError('Hsm.MechanismUnsupported', `${spec} keys for ECIES encryption cannot live in an HSM; make a SOFTWARE key, or an HSM key with KeyUsage SIGN/VERIFY.`);
   }
   const origin = input.Origin ?? 'Aliyun_KMS';
+  if (origin === 'EXTERNAL' && level === 'HSM') {
+    // Imported material would sit in the keystore, not in the token: not an HSM key.
+    throw new KmsError('InvalidParameter.ProtectionLevel', 'Key material cannot be imported into an HSM key yet; import it into a SOFTWARE key.');
+  }
   if (origin === 'EXTERNAL' && !(EXTERNAL_SPECS as readonly string[]).includes(spec)) {
     throw new KmsError('InvalidParameter.Origin', `Key material can be imported for ${EXTERNAL_SPECS.join(' and ')} keys only, not ${spec}.`);
   }
@@ -188,7 +192,7 @@ export async function cancelKeyDeletion(ctx: KmsContext, input: OperationInput<'
       throw new KmsError('Rejected.KeyState', `Key ${key.key_id} is ${key.key_state}, not PendingDeletion: there is no deletion to cancel.`);
     }
     // As in the reference the key returns to Enabled; an EXTERNAL key without material cannot be.
-    const hasMaterial = key.origin !== 'EXTERNAL' || (await loadPrimaryVersion(tx, key)).material !== null;
+    const hasMaterial = key.origin !== 'EXTERNAL' || (await versionHasMaterial(tx, (await loadPrimaryVersion(tx, key)).key_version_id));
     return { key_state: hasMaterial ? 'Enabled' : 'PendingImport', delete_date: null };
   });
   return {};

@@ -5,7 +5,7 @@ import { KEY_SPEC_INFO, type MacAlgorithm } from '../../../src-shared/domain/key
 import type { OperationInput, OperationOutput } from '../../../src-shared/contract/operations';
 import type { KeyRow } from '../../keystore/repository';
 import { appendAudit } from '../audit/auditLog';
-import { backendFor, loadPrimaryVersion, loadVersion, requireState, requireUsage, resolveKey, storedVersion } from './keyAccess';
+import { loadPrimaryVersion, loadVersion, requireState, requireUsage, resolveKey, useSecret } from './keyAccess';
 import { now, type KmsContext } from './context';
 
 const MAX_MESSAGE_BYTES = 4096;
@@ -32,7 +32,7 @@ export async function generateMac(kms: KmsContext, input: OperationInput<'Genera
     const key = await resolveKey(tx, input.KeyId);
     const algorithm = macAlgorithmFor(key, input.MacAlgorithm, 'generate a MAC');
     const version = await loadPrimaryVersion(tx, key);
-    const mac = await backendFor(kms, key).mac(storedVersion(key, version), algorithm, message);
+    const mac = await useSecret(kms, tx, key, version, (backend, v) => backend.mac(v, algorithm, message));
     await appendAudit(tx, { requestId, operation: 'GenerateMac', keyId: key.key_id, keyVersionId: version.key_version_id }, now(kms));
     return { KeyId: key.key_id, KeyVersionId: version.key_version_id, MacAlgorithm: algorithm, Mac: mac.toString('base64') };
   });
@@ -45,7 +45,7 @@ export async function verifyMac(kms: KmsContext, input: OperationInput<'VerifyMa
     const key = await resolveKey(tx, input.KeyId);
     const algorithm = macAlgorithmFor(key, input.MacAlgorithm, 'verify a MAC');
     const version = input.KeyVersionId ? await loadVersion(tx, key, input.KeyVersionId) : await loadPrimaryVersion(tx, key);
-    const mac = await backendFor(kms, key).mac(storedVersion(key, version), algorithm, message);
+    const mac = await useSecret(kms, tx, key, version, (backend, v) => backend.mac(v, algorithm, message));
     const valid = given.length === mac.length && timingSafeEqual(given, mac);
     await appendAudit(
       tx,

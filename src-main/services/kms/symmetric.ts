@@ -14,14 +14,13 @@ import { appendAudit } from '../audit/auditLog';
 import { assembleBlob, encodeHeader, parseBlob, IV_BYTES } from '../../crypto/ciphertextBlob';
 import { wipe } from '../../crypto/wipe';
 import {
-  backendFor,
   loadPrimaryVersion,
   loadVersion,
   requireEncryptionAlgorithm,
   requireState,
   requireUsage,
   resolveKey,
-  storedVersion,
+  useSecret,
 } from './keyAccess';
 import { now, type KmsContext } from './context';
 
@@ -54,7 +53,8 @@ async function seal(kms: KmsContext, db: SqlExecutor, keyIdOrAlias: string, plai
     algorithm: KEY_SPEC_INFO[key.key_spec].symmetricAlgorithm!,
     iv: randomBytes(IV_BYTES),
   });
-  const box = await backendFor(kms, key).symmetricEncrypt(storedVersion(key, version), header.subarray(header.length - IV_BYTES), plaintext, aad(header, context));
+  const iv = header.subarray(header.length - IV_BYTES);
+  const box = await useSecret(kms, db, key, version, (backend, v) => backend.symmetricEncrypt(v, iv, plaintext, aad(header, context)));
   return { key, keyVersionId: version.key_version_id, blob: assembleBlob(header, box.ciphertext, box.tag) };
 }
 
@@ -73,11 +73,8 @@ async function open(kms: KmsContext, db: SqlExecutor, blobB64: string, context: 
     throw new KmsError('InvalidCiphertext', 'The CiphertextBlob names an algorithm its key does not use.');
   }
   const version = await loadVersion(db, key, parsed.keyVersionId);
-  const plaintext = await backendFor(kms, key).symmetricDecrypt(
-    storedVersion(key, version),
-    parsed.iv,
-    { ciphertext: parsed.ciphertext, tag: parsed.tag },
-    aad(parsed.header, context),
+  const plaintext = await useSecret(kms, db, key, version, (backend, v) =>
+    backend.symmetricDecrypt(v, parsed.iv, { ciphertext: parsed.ciphertext, tag: parsed.tag }, aad(parsed.header, context)),
   );
   return { key, keyVersionId: version.key_version_id, plaintext };
 }
@@ -154,10 +151,9 @@ async function openSource(kms: KmsContext, db: SqlExecutor, input: OperationInpu
   requireState(key, ['Enabled'], 'decrypt');
   requireEncryptionAlgorithm(key, input.SourceEncryptionAlgorithm);
   const version = await loadVersion(db, key, input.SourceKeyVersionId);
-  const plaintext = await backendFor(kms, key).asymmetricDecrypt(
-    storedVersion(key, version),
-    input.SourceEncryptionAlgorithm,
-    Buffer.from(input.CiphertextBlob, 'base64'),
+  const algorithm = input.SourceEncryptionAlgorithm;
+  const plaintext = await useSecret(kms, db, key, version, (backend, v) =>
+    backend.asymmetricDecrypt(v, algorithm, Buffer.from(input.CiphertextBlob, 'base64')),
   );
   return { key, keyVersionId: version.key_version_id, plaintext };
 }

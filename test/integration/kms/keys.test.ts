@@ -50,6 +50,8 @@ describe('CreateKey', () => {
     await h.refuse('CreateKey', { KeySpec: 'SM4', ProtectionLevel: 'HSM' }, 'Hsm.NotConfigured');
     await h.refuse('CreateKey', { ProtectionLevel: 'CLOUD' }, 'InvalidParameter.ProtectionLevel');
     await h.refuse('CreateKey', { KeySpec: 'RSA_2048', Origin: 'EXTERNAL' }, 'InvalidParameter.Origin');
+    // Imported material would sit in the keystore, not the token.
+    await h.refuse('CreateKey', { Origin: 'EXTERNAL', ProtectionLevel: 'HSM' }, 'InvalidParameter.ProtectionLevel');
     await h.refuse('CreateKey', { KeySpec: 'AES_256', ProtectionLevel: 'HSM' }, 'Hsm.NotConfigured');
     await h.refuse('CreateKey', { Bogus: 'x' }, 'InvalidParameter');
     await h.refuse('CreateKey', { Exportable: 'yes' }, 'InvalidParameter');

@@ -31,6 +31,10 @@ describe('Encrypt and Decrypt', () => {
       await h.refuse('Decrypt', { CiphertextBlob: enc.CiphertextBlob, EncryptionContext: { a: '1', b: '3' } }, 'InvalidCiphertext');
       await h.refuse('Decrypt', { CiphertextBlob: enc.CiphertextBlob, EncryptionContext: { a: '1' } }, 'InvalidCiphertext');
     }
+    const tenantA = await h.call('Encrypt', { KeyId: aes, Plaintext: 'a', EncryptionContext: '{"__proto__":"tenant-A"}' });
+    await h.refuse('Decrypt', { CiphertextBlob: tenantA.CiphertextBlob }, 'InvalidCiphertext');
+    await h.refuse('Decrypt', { CiphertextBlob: tenantA.CiphertextBlob, EncryptionContext: '{"__proto__":"tenant-B"}' }, 'InvalidCiphertext');
+    assert.equal((await h.call('Decrypt', { CiphertextBlob: tenantA.CiphertextBlob, EncryptionContext: '{"__proto__":"tenant-A"}' })).Plaintext, 'a');
   });
 
   it('an AES ciphertext blob decrypts with OpenSSL\'s GCM given the documented layout (independent check)', async () => {

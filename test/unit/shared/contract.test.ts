@@ -24,6 +24,14 @@ describe('EncryptionContext', () => {
     assert.equal(canonicalEncryptionContext({}), '');
     assert.equal(canonicalEncryptionContext(undefined), '');
   });
+  it('keeps a key named __proto__ as data, so it is part of the AAD', () => {
+    const a = parseEncryptionContext('{"__proto__":"tenant-A"}');
+    const b = parseEncryptionContext('{"__proto__":"tenant-B"}');
+    assert.ok(a.ok && b.ok);
+    assert.equal(canonicalEncryptionContext(a.value), '{"__proto__":"tenant-A"}');
+    assert.notEqual(canonicalEncryptionContext(a.value), canonicalEncryptionContext(b.value));
+    assert.equal(parseEncryptionContext(new Map([['a', 'b']])).ok, false);
+  });
   it('accepts only a JSON object of strings within 8,192 characters', () => {
     assert.ok(parseEncryptionContext('{"k":"v"}').ok);
     assert.ok(parseEncryptionContext({ k: 'v' }).ok);
