@@ -201,3 +201,8 @@ export async function countExpiredImportParams(db: SqlExecutor, isoNow: string):
 export async function wipeExpiredImportKeys(db: SqlExecutor, isoNow: string): Promise<number> {
   return (await db.run("UPDATE import_parameters SET private_key = X'' WHERE expire_time <= ? AND length(private_key) > 0", [isoNow])).changes;
 }
+
+/** Rows whose token expired before `isoBefore` have told late importers long enough. */
+export async function deleteImportParamsExpiredBefore(db: SqlExecutor, isoBefore: string): Promise<number> {
+  return (await db.run('DELETE FROM import_parameters WHERE expire_time <= ?', [isoBefore])).changes;
+}

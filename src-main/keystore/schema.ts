@@ -39,6 +39,7 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX keys_by_creation ON keys(creation_date, key_id);
       CREATE INDEX keys_by_state ON keys(key_state, delete_date);
+      CREATE INDEX keys_by_material_expiry ON keys(material_expire_time) WHERE material_expire_time IS NOT NULL;
       CREATE TABLE key_versions (
         key_version_id TEXT PRIMARY KEY,
         key_id         TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,
@@ -66,6 +67,7 @@ export const MIGRATIONS: readonly Migration[] = [
         public_key         BLOB NOT NULL,
         expire_time        TEXT NOT NULL
       );
+      CREATE INDEX import_parameters_by_expiry ON import_parameters(expire_time);
       CREATE TABLE audit_log (
         seq            INTEGER PRIMARY KEY,
         request_id     TEXT NOT NULL,

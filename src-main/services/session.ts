@@ -97,9 +97,17 @@ export class Session {
     this.kmsContext = { keystore, clock: this.clock, backends: this.backends, creator: this.creator };
   }
 
-  /** Carry out what fell due since the last operation (deletions, material expiry). */
+  private dueWork: Promise<DueWorkReport> | null = null;
+
+  /**
+   * Carry out what fell due since the last operation (deletions, material expiry). Concurrent
+   * callers share one run rather than queue behind each other.
+   */
   async carryOutDueWork(): Promise<DueWorkReport> {
-    return carryOutDueWork(this.kms);
+    this.dueWork ??= carryOutDueWork(this.kms).finally(() => {
+      this.dueWork = null;
+    });
+    return this.dueWork;
   }
 
   async lock(): Promise<void> {

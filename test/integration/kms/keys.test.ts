@@ -2,6 +2,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openHarness, type Harness } from '../../support/kmsHarness';
+import { dispatch } from '../../../src-main/handlers/dispatch';
 import { KEY_SPECS, KEY_SPEC_INFO } from '../../../src-shared/domain/keySpecs';
 
 const DAY = 86_400_000;
@@ -157,6 +158,23 @@ describe('key states', () => {
     assert.equal((await h.call('DescribeKey', { KeyId: keep })).KeyMetadata.KeyState, 'Enabled');
     const audit = await h.raw((db) => db.all<{ operation: string; key_id: string }>("SELECT operation, key_id FROM audit_log WHERE operation = 'DestroyKey'"));
     assert.deepEqual(audit, [{ operation: 'DestroyKey', key_id: doomed }]);
+    assert.equal((await h.call('VerifyAuditLog')).Valid, true);
+  });
+});
+
+describe('due work under concurrent calls', () => {
+  let h: Harness;
+  before(async () => (h = await openHarness()));
+  after(() => h.close());
+
+  it('destroys a due key once, however many operations arrive together', async () => {
+    const doomed = (await h.call('CreateKey', {})).KeyMetadata.KeyId;
+    await h.call('ScheduleKeyDeletion', { KeyId: doomed, PendingWindowInDays: 7 });
+    h.clock.now = new Date(h.clock.now.getTime() + 8 * DAY);
+    const results = await Promise.all([1, 2, 3, 4].map(() => dispatch(h.session, 'ListKeys', {})));
+    assert.ok(results.every((r) => r.ok));
+    const destroyed = await h.raw((db) => db.all("SELECT seq FROM audit_log WHERE operation = 'DestroyKey' AND key_id = ?", [doomed]));
+    assert.equal(destroyed.length, 1);
     assert.equal((await h.call('VerifyAuditLog')).Valid, true);
   });
 });
