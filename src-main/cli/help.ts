@@ -34,7 +34,7 @@ export function operationHelp(name: OperationName): string {
   const params = parameterNames(name).filter((p) => !secrets.has(p));
   const lines = [`Usage: keyroom ${name}${params.map((p) => (isRequired(name, p) ? ` --${p} <value>` : ` [--${p} <value>]`)).join('')}`, '', def.summary];
   if (secrets.size) lines.push('', `Secrets (${[...secrets].join(', ')}) are read from a file, the environment or a prompt, never from arguments.`);
-  if (def.errors.length) lines.push('', `Error codes: ${def.errors.join(', ')}`);
+  lines.push('', `Error codes: ${[...def.errors, 'InvalidParameter', 'MissingParameter', 'Internal'].filter((c, i, all) => all.indexOf(c) === i).join(', ')}`);
   lines.push('', GLOBAL_HELP);
   return lines.join('\n') + '\n';
 }

@@ -8,6 +8,8 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { OPERATIONS } from '../../src-shared/contract/operations';
+import { parseInput } from '../../src-shared/contract/validate';
+import { KmsError } from '../../src-shared/errors';
 import { Session } from '../services/session';
 import { dispatch, toErrorData } from '../handlers/dispatch';
 import { parseCommandLine, UsageError, type GlobalOptions } from './args';
@@ -95,6 +97,15 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
     },
   });
   const input: Record<string, unknown> = { ...cmd.params };
+  // Check the parameters before the passphrase is asked for and the keystore opened: a missing
+  // one is a malformed command line (exit 2), a bad value a refused request (exit 1).
+  if (!(OPERATIONS[cmd.operation] as { secrets?: readonly string[] }).secrets) {
+    try {
+      parseInput(cmd.operation, input);
+    } catch (e) {
+      return fail(e instanceof KmsError && e.code === 'MissingParameter' ? 2 : 1, toErrorData(e, randomUUID()));
+    }
+  }
   const secretBuffers: Buffer[] = [];
   try {
     if (cmd.operation === 'InitKeystore') {

@@ -217,14 +217,14 @@ export const OPERATIONS = {
     group: 'Aliases',
     keystore: 'open',
     input: z.object({ AliasName: aliasNameField, KeyId: keyIdField }).strict(),
-    errors: [...KEY_ERRORS, 'InvalidParameter.AliasName', 'AlreadyExists.Alias'],
+    errors: [...KEY_ERRORS, 'InvalidParameter.AliasName', 'AlreadyExists.Alias', 'InvalidParameter'],
   }),
   UpdateAlias: op({
     summary: 'Point an alias at another key; both keys are untouched.',
     group: 'Aliases',
     keystore: 'open',
     input: z.object({ AliasName: aliasNameField, KeyId: keyIdField }).strict(),
-    errors: [...KEY_ERRORS, 'InvalidParameter.AliasName'],
+    errors: [...KEY_ERRORS, 'InvalidParameter.AliasName', 'InvalidParameter'],
   }),
   DeleteAlias: op({
     summary: 'Delete an alias; the key is untouched.',
@@ -285,7 +285,7 @@ export const OPERATIONS = {
         SourceEncryptionAlgorithm: encryptionAlgorithmField.optional(),
       })
       .strict(),
-    errors: [...HSM_ERRORS, 'InvalidCiphertext', ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage'],
+    errors: [...HSM_ERRORS, 'InvalidCiphertext', ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'MissingParameter', 'Rejected.Algorithm'],
   }),
   GenerateDataKey: op({
     summary: 'Make a random data key; returns it in plaintext (base64) and encrypted under the key.',
@@ -308,7 +308,7 @@ export const OPERATIONS = {
     input: z
       .object({ KeyId: keyIdField, Message: base64Field('Message', 5464), MacAlgorithm: macAlgorithmField.optional() })
       .strict(),
-    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm'],
+    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter'],
   }),
   VerifyMac: op({
     summary: 'Check an HMAC made by GenerateMac.',
@@ -323,7 +323,7 @@ export const OPERATIONS = {
         MacAlgorithm: macAlgorithmField.optional(),
       })
       .strict(),
-    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm'],
+    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter'],
   }),
 
   GetPublicKey: op({
@@ -345,7 +345,7 @@ export const OPERATIONS = {
         Digest: base64Field('Digest', 100),
       })
       .strict(),
-    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter.Digest'],
+    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter.Digest', 'Rejected.KeySpec'],
   }),
   AsymmetricVerify: op({
     summary: 'Check a signature (base64) over a digest.',
@@ -360,7 +360,7 @@ export const OPERATIONS = {
         Value: base64Field('Value', 2000),
       })
       .strict(),
-    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter.Digest'],
+    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter.Digest', 'Rejected.KeySpec'],
   }),
   AsymmetricEncrypt: op({
     summary: 'Encrypt a short message (base64) with an asymmetric key\'s public key.',
@@ -374,7 +374,7 @@ export const OPERATIONS = {
         Plaintext: base64Field('Plaintext', 8000),
       })
       .strict(),
-    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter'],
+    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter', 'Rejected.KeySpec'],
   }),
   AsymmetricDecrypt: op({
     summary: 'Decrypt with an asymmetric key\'s private key.',
@@ -388,7 +388,7 @@ export const OPERATIONS = {
         CiphertextBlob: base64Field('CiphertextBlob', 8000),
       })
       .strict(),
-    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidCiphertext'],
+    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidCiphertext', 'Rejected.KeySpec'],
   }),
 
   GetParametersForImport: op({

@@ -4,7 +4,7 @@ import type { OperationInput, OperationOutput } from '../../../src-shared/contra
 import type { AliasEntry } from '../../../src-shared/contract/types';
 import { appendAudit } from '../audit/auditLog';
 import { deleteAlias as deleteAliasRow, getAlias, insertAlias, listAliases as listAliasRows, rebindAlias, type AliasRow } from '../../keystore/repository';
-import { resolveKey } from './keyAccess';
+import { resolveKey, paging } from './keyAccess';
 import { now, type KmsContext } from './context';
 
 function aliasEntry(a: AliasRow): AliasEntry {
@@ -57,18 +57,16 @@ export async function deleteAlias(ctx: KmsContext, input: OperationInput<'Delete
 }
 
 export async function listAliases(ctx: KmsContext, input: OperationInput<'ListAliases'>): Promise<OperationOutput<'ListAliases'>> {
-  const pageNumber = input.PageNumber ?? 1;
-  const pageSize = input.PageSize ?? 10;
-  const { rows, total } = await ctx.keystore.read((db) => listAliasRows(db, null, pageSize, (pageNumber - 1) * pageSize));
+  const { pageNumber, pageSize, offset } = paging(input);
+  const { rows, total } = await ctx.keystore.read((db) => listAliasRows(db, null, pageSize, offset));
   return { Aliases: { Alias: rows.map(aliasEntry) }, TotalCount: total, PageNumber: pageNumber, PageSize: pageSize };
 }
 
 export async function listAliasesByKeyId(ctx: KmsContext, input: OperationInput<'ListAliasesByKeyId'>): Promise<OperationOutput<'ListAliasesByKeyId'>> {
-  const pageNumber = input.PageNumber ?? 1;
-  const pageSize = input.PageSize ?? 10;
+  const { pageNumber, pageSize, offset } = paging(input);
   const { rows, total } = await ctx.keystore.read(async (db) => {
     const key = await resolveKey(db, input.KeyId);
-    return listAliasRows(db, key.key_id, pageSize, (pageNumber - 1) * pageSize);
+    return listAliasRows(db, key.key_id, pageSize, offset);
   });
   return { Aliases: { Alias: rows.map(aliasEntry) }, TotalCount: total, PageNumber: pageNumber, PageSize: pageSize };
 }

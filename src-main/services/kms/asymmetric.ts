@@ -10,8 +10,7 @@ import { encryptWithPublicKey, maxAsymmetricPlaintext, verifyDigest } from '../.
 import { wipe } from '../../crypto/wipe';
 import {
   loadVersion,
-  requireEncryptionAlgorithm,
-  requireSigningAlgorithm,
+  requireAlgorithm,
   requireState,
   requireUsage,
   resolveKey,
@@ -55,7 +54,7 @@ export async function asymmetricSign(kms: KmsContext, input: OperationInput<'Asy
     const { key, version } = await asymmetricVersion(tx, input.KeyId, input.KeyVersionId);
     requireUsage(key, 'SIGN/VERIFY', 'sign');
     requireState(key, ['Enabled'], 'sign');
-    requireSigningAlgorithm(key, input.Algorithm);
+    requireAlgorithm(key, 'signing', input.Algorithm);
     const signature = await useSecret(kms, tx, key, version, (backend, v) => backend.sign(v, input.Algorithm, digest));
     await appendAudit(
       tx,
@@ -72,7 +71,7 @@ export async function asymmetricVerify(kms: KmsContext, input: OperationInput<'A
     const { key, version } = await asymmetricVersion(tx, input.KeyId, input.KeyVersionId);
     requireUsage(key, 'SIGN/VERIFY', 'verify');
     requireState(key, ['Enabled'], 'verify');
-    requireSigningAlgorithm(key, input.Algorithm);
+    requireAlgorithm(key, 'signing', input.Algorithm);
     const valid = verifyDigest(key.key_spec, publicKeyOf(version), input.Algorithm, digest, Buffer.from(input.Value, 'base64'));
     await appendAudit(
       tx,
@@ -90,7 +89,7 @@ export async function asymmetricEncrypt(kms: KmsContext, input: OperationInput<'
       const { key, version } = await asymmetricVersion(tx, input.KeyId, input.KeyVersionId);
       requireUsage(key, 'ENCRYPT/DECRYPT', 'encrypt');
       requireState(key, ['Enabled'], 'encrypt');
-      requireEncryptionAlgorithm(key, input.Algorithm);
+      requireAlgorithm(key, 'encryption', input.Algorithm);
       const max = maxAsymmetricPlaintext(key.key_spec, input.Algorithm);
       if (plaintext.length === 0) throw new KmsError('InvalidParameter', 'Plaintext is empty; give at least one byte.');
       if (plaintext.length > max) {
@@ -114,7 +113,7 @@ export async function asymmetricDecrypt(kms: KmsContext, input: OperationInput<'
     const { key, version } = await asymmetricVersion(tx, input.KeyId, input.KeyVersionId);
     requireUsage(key, 'ENCRYPT/DECRYPT', 'decrypt');
     requireState(key, ['Enabled'], 'decrypt');
-    requireEncryptionAlgorithm(key, input.Algorithm);
+    requireAlgorithm(key, 'encryption', input.Algorithm);
     const plaintext = await useSecret(kms, tx, key, version, (backend, v) =>
       backend.asymmetricDecrypt(v, input.Algorithm, Buffer.from(input.CiphertextBlob, 'base64')),
     );

@@ -51,18 +51,20 @@ export function requireUsage(key: KeyRow, usage: KeyUsage, action: string): void
   throw new KmsError('Rejected.KeyUsage', `Key ${key.key_id} has KeyUsage ${key.key_usage}; to ${action} it needs ${usage}.`);
 }
 
-export function requireSigningAlgorithm(key: KeyRow, algorithm: SigningAlgorithm): void {
-  const allowed = KEY_SPEC_INFO[key.key_spec].signingAlgorithms;
+/** The algorithm must be one the key's spec allows for signing or for encryption. */
+export function requireAlgorithm(key: KeyRow, kind: 'signing' | 'encryption', algorithm: SigningAlgorithm | EncryptionAlgorithm): void {
+  const info = KEY_SPEC_INFO[key.key_spec];
+  const allowed: readonly string[] = kind === 'signing' ? info.signingAlgorithms : info.encryptionAlgorithms;
   if (!allowed.includes(algorithm)) {
     throw new KmsError('Rejected.Algorithm', `${algorithm} does not fit a ${key.key_spec} key; use ${allowed.join(' or ') || 'another key'}.`);
   }
 }
 
-export function requireEncryptionAlgorithm(key: KeyRow, algorithm: EncryptionAlgorithm): void {
-  const allowed = KEY_SPEC_INFO[key.key_spec].encryptionAlgorithms;
-  if (!allowed.includes(algorithm)) {
-    throw new KmsError('Rejected.Algorithm', `${algorithm} does not fit a ${key.key_spec} key; use ${allowed.join(' or ') || 'another key'}.`);
-  }
+/** The reference's paging: PageNumber from 1 (default 1), PageSize 1-100 (default 10). */
+export function paging(input: { PageNumber?: number; PageSize?: number }): { pageNumber: number; pageSize: number; offset: number } {
+  const pageNumber = input.PageNumber ?? 1;
+  const pageSize = input.PageSize ?? 10;
+  return { pageNumber, pageSize, offset: (pageNumber - 1) * pageSize };
 }
 
 export async function loadVersion(db: SqlExecutor, key: KeyRow, keyVersionId: string): Promise<VersionRow> {

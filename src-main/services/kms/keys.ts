@@ -5,7 +5,7 @@ import { KEY_SPEC_INFO, defaultKeyUsage, isSymmetric } from '../../../src-shared
 import type { OperationInput, OperationOutput } from '../../../src-shared/contract/operations';
 import { appendAudit } from '../audit/auditLog';
 import { countKeys, insertKey, insertVersion, listKeyIds, updateKey, versionHasMaterial, type KeyRow } from '../../keystore/repository';
-import { backendFor, keyMetadata, loadPrimaryVersion, requireState, resolveKey } from './keyAccess';
+import { backendFor, keyMetadata, loadPrimaryVersion, requireState, resolveKey, paging } from './keyAccess';
 import type { SqlExecutor } from '../../keystore/sqlcipher';
 import { DAY_MS, isoTime, now, type KmsContext } from './context';
 import { parseRotationInterval } from './rotationInterval';
@@ -122,11 +122,10 @@ export async function describeKey(ctx: KmsContext, input: OperationInput<'Descri
 }
 
 export async function listKeys(ctx: KmsContext, input: OperationInput<'ListKeys'>): Promise<OperationOutput<'ListKeys'>> {
-  const pageNumber = input.PageNumber ?? 1;
-  const pageSize = input.PageSize ?? 10;
+  const { pageNumber, pageSize, offset } = paging(input);
   return ctx.keystore.read(async (db) => {
     const total = await countKeys(db);
-    const ids = await listKeyIds(db, pageSize, (pageNumber - 1) * pageSize);
+    const ids = await listKeyIds(db, pageSize, offset);
     return { Keys: { Key: ids.map((KeyId) => ({ KeyId })) }, TotalCount: total, PageNumber: pageNumber, PageSize: pageSize };
   });
 }

@@ -16,7 +16,7 @@ import { wipe } from '../../crypto/wipe';
 import {
   loadPrimaryVersion,
   loadVersion,
-  requireEncryptionAlgorithm,
+  requireAlgorithm,
   requireState,
   requireUsage,
   resolveKey,
@@ -149,7 +149,7 @@ async function openSource(kms: KmsContext, db: SqlExecutor, input: OperationInpu
   const key = await resolveKey(db, input.SourceKeyId);
   requireUsage(key, 'ENCRYPT/DECRYPT', 'decrypt');
   requireState(key, ['Enabled'], 'decrypt');
-  requireEncryptionAlgorithm(key, input.SourceEncryptionAlgorithm);
+  requireAlgorithm(key, 'encryption', input.SourceEncryptionAlgorithm);
   const version = await loadVersion(db, key, input.SourceKeyVersionId);
   const algorithm = input.SourceEncryptionAlgorithm;
   const plaintext = await useSecret(kms, db, key, version, (backend, v) =>

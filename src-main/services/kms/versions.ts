@@ -6,7 +6,7 @@ import type { OperationInput, OperationOutput } from '../../../src-shared/contra
 import { appendAudit } from '../audit/auditLog';
 import { insertVersion, listVersions, nextVersionSeq, updateKey, type KeyRow } from '../../keystore/repository';
 import type { SqlExecutor } from '../../keystore/sqlcipher';
-import { backendFor, keyVersionOf, loadVersion, requireState, resolveKey } from './keyAccess';
+import { backendFor, keyVersionOf, loadVersion, requireState, resolveKey, paging } from './keyAccess';
 import { now, type KmsContext } from './context';
 import { wipe } from '../../crypto/wipe';
 import { discardGenerated } from './discardGenerated';
@@ -83,12 +83,11 @@ export async function describeKeyVersion(ctx: KmsContext, input: OperationInput<
 }
 
 export async function listKeyVersions(ctx: KmsContext, input: OperationInput<'ListKeyVersions'>): Promise<OperationOutput<'ListKeyVersions'>> {
-  const pageNumber = input.PageNumber ?? 1;
-  const pageSize = input.PageSize ?? 10;
+  const { pageNumber, pageSize, offset } = paging(input);
   return ctx.keystore.read(async (db) => {
     const key = await resolveKey(db, input.KeyId);
     const all = await listVersions(db, key.key_id);
-    const page = all.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
+    const page = all.slice(offset, offset + pageSize);
     return { KeyVersions: { KeyVersion: page.map(keyVersionOf) }, TotalCount: all.length, PageNumber: pageNumber, PageSize: pageSize };
   });
 }

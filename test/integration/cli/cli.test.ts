@@ -246,6 +246,18 @@ describe('keyroom command line', () => {
     assert.deepEqual(fs.readdirSync(xdg), []);
   });
 
+  it('checks parameters before asking for the passphrase: a missing one exits 2, a bad value 1', async () => {
+    const ks = nodePath.join(dir, 'never-opened.db');
+    const [missing, bad] = await keyroomAll([
+      [['--keystore', ks, 'DescribeKey']],
+      [['--keystore', ks, 'CreateKey', '--KeySpec', 'RSA_1024']],
+    ]);
+    assert.ok(missing && bad);
+    assert.match(failed(missing, 'MissingParameter', 2).Message, /KeyId/);
+    failed(bad, 'InvalidParameter.KeySpec', 1);
+    assert.ok(!fs.existsSync(ks));
+  });
+
   it('without a passphrase source and without a terminal: a clear error, exit 1, nothing created', async () => {
     const ks = nodePath.join(dir, 'nopass.db');
     const [init, open, unreadable] = await keyroomAll([
