@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   'Rejected.Algorithm',
   'Rejected.Origin',
   'Rejected.ProtectionLevel',
+  /** An IPC call that did not come from the main frame of Keyroom's own window showing its bundle. */
+  'Rejected.Sender',
   'InvalidCiphertext',
   'InvalidEncryptedKeyMaterial',
   'Import.TokenExpired',

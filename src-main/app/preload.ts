@@ -1,7 +1,14 @@
 /**
- * The preload exposes verbs, never transports. The desktop issue adds `window.keyroom`, derived
- * from the contract; until then it exposes only the version, so the renderer can show it.
+ * The preload exposes verbs, never transports: `window.keyroom` has one async function per app
+ * operation (src-shared/contract/names.ts), each sending its one input on `keyroom:<Name>` and
+ * answering the main process's DispatchResult. No ipcRenderer, no generic send, no process.env.
+ * Bundled to one CommonJS file with only `electron` external (a sandboxed preload cannot load
+ * modules); test/unit/app/security.test.ts checks that the bundle requires nothing else.
  */
-import { contextBridge } from 'electron';
+import { contextBridge, ipcRenderer } from 'electron';
+import { createKeyroomApi } from '../../src-shared/contract/api';
 
-contextBridge.exposeInMainWorld('keyroomShell', { version: '0.1.0' });
+contextBridge.exposeInMainWorld(
+  'keyroom',
+  createKeyroomApi((channel, input) => ipcRenderer.invoke(channel, input)),
+);

@@ -6,7 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { OPERATIONS, isOperationName, type OperationName } from '../../src-shared/contract/operations';
+import { OPERATIONS, isForFrontDoor, isOperationName, type OperationName } from '../../src-shared/contract/operations';
 
 export const GLOBAL_OPTIONS = {
   keystore: { type: 'string' },
@@ -106,6 +106,10 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   }
   const name = first.value;
   if (!isOperationName(name)) throw new UsageError(`Unknown operation "${name}"; \`keyroom --help\` lists the operations.`);
+  if (!isForFrontDoor(name, 'cli')) {
+    // Each command opens and locks the keystore itself, so the app's session operations mean nothing here.
+    throw new UsageError(`${name} is for the app only: each keyroom command unlocks and locks the keystore itself; \`keyroom --help\` lists the operations.`);
+  }
   if (loose.values.help === true) return { kind: 'help', operation: name };
 
   const secrets = new Set(secretNames(name));

@@ -1,5 +1,5 @@
 /** `keyroom --help` and `keyroom <Operation> --help`, generated from the contract. */
-import { OPERATIONS, OPERATION_NAMES, type OperationName } from '../../src-shared/contract/operations';
+import { OPERATIONS, operationNamesFor, type OperationName } from '../../src-shared/contract/operations';
 import { isRequired, parameterNames } from './args';
 
 const GLOBAL_HELP = `Global options:
@@ -13,12 +13,13 @@ const GLOBAL_HELP = `Global options:
   --version                   the version`;
 
 export function generalHelp(): string {
+  const names = operationNamesFor('cli');
   const groups = new Map<string, OperationName[]>();
-  for (const name of OPERATION_NAMES) {
+  for (const name of names) {
     const g = OPERATIONS[name].group;
     groups.set(g, [...(groups.get(g) ?? []), name]);
   }
-  const width = Math.max(...OPERATION_NAMES.map((n) => n.length)) + 2;
+  const width = Math.max(...names.map((n) => n.length)) + 2;
   const lines = ['Usage: keyroom [global options] <Operation> [--Parameter value ...]', '', 'Operations:'];
   for (const [group, names] of groups) {
     lines.push(`  ${group}`);

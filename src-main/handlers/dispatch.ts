@@ -5,14 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { KmsError, type ErrorData } from '../../src-shared/errors';
-import { OPERATIONS, isOperationName, type OperationName, type OperationOutput } from '../../src-shared/contract/operations';
+import { OPERATIONS, isOperationName, type OperationName } from '../../src-shared/contract/operations';
+import type { DispatchResult } from '../../src-shared/contract/api';
 import { parseInput } from '../../src-shared/contract/validate';
 import type { Session } from '../services/session';
 import { HANDLERS, type Handler } from './handlerTable';
 
-export type DispatchResult<N extends OperationName = OperationName> =
-  | { ok: true; value: OperationOutput<N> & { RequestId: string } }
-  | { ok: false; error: ErrorData };
+export type { DispatchResult };
 
 export function toErrorData(e: unknown, requestId: string): ErrorData {
   if (e instanceof KmsError) return { Code: e.code, Message: e.message, RequestId: requestId };

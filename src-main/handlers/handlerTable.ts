@@ -13,6 +13,7 @@ import * as mac from '../services/kms/mac';
 import * as asymmetric from '../services/kms/asymmetric';
 import * as importMaterial from '../services/kms/importMaterial';
 import * as tokens from '../services/tokens';
+import * as keystoreSession from './keystoreSession';
 
 export interface HandlerContext {
   session: Session;
@@ -24,6 +25,9 @@ export type HandlerTable = { [N in OperationName]: Handler<N> };
 
 export const HANDLERS: HandlerTable = {
   InitKeystore: (i, c) => keystoreOps.initKeystore(c.session, i, c.requestId),
+  GetKeystoreStatus: (_i, c) => keystoreSession.getKeystoreStatus(c.session),
+  UnlockKeystore: (i, c) => keystoreSession.unlockKeystore(c.session, i),
+  LockKeystore: (_i, c) => keystoreSession.lockKeystore(c.session),
   ChangePassphrase: (i, c) => keystoreOps.changePassphrase(c.session, i, c.requestId),
   BackupKeystore: (i, c) => keystoreOps.backupKeystore(c.session, i, c.requestId),
   VerifyAuditLog: (_i, c) => keystoreOps.verifyAuditLog(c.session),

@@ -3,6 +3,7 @@
  * One per front door (a CLI invocation, the app's main process, the e2e host).
  */
 import { userInfo } from 'node:os';
+import { access } from 'node:fs/promises';
 import { KmsError } from '../../src-shared/errors';
 import type { ProtectionLevel } from '../../src-shared/domain/keySpecs';
 import { Keystore } from '../keystore/keystore';
@@ -69,6 +70,16 @@ export class Session {
 
   get isOpen(): boolean {
     return this.kmsContext !== null;
+  }
+
+  /** Whether a file is at the keystore path (the app offers create or unlock accordingly). */
+  async keystoreExists(): Promise<boolean> {
+    try {
+      await access(this.keystorePath);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** The open keystore's context, or Keystore.Locked. */

@@ -30,6 +30,13 @@ import {
 /** What an operation needs before its handler runs. */
 export type KeystoreNeed = 'none' | 'open';
 
+/**
+ * Who may call an operation. The app keeps one keystore session open across calls; the CLI opens
+ * and locks the keystore around every command, so session operations mean nothing there.
+ */
+export type FrontDoor = 'cli' | 'app';
+export const FRONT_DOORS = ['cli', 'app'] as const satisfies readonly FrontDoor[];
+
 export interface OperationDef<I extends z.ZodObject = z.ZodObject> {
   summary: string;
   group: 'Keystore' | 'Keys' | 'Versions' | 'Aliases' | 'Cryptography' | 'Import' | 'Audit' | 'Tokens';
@@ -38,6 +45,8 @@ export interface OperationDef<I extends z.ZodObject = z.ZodObject> {
   /** Secret inputs: the CLI never takes them as arguments, only from a file, env or a prompt. */
   secrets?: readonly (keyof z.infer<I> & string)[];
   errors: readonly ErrorCode[];
+  /** The front doors that offer the operation; both when absent. */
+  frontDoors?: readonly FrontDoor[];
 }
 
 const KEY_ERRORS = ['NotFound.Key', 'NotFound.Alias'] as const satisfies readonly ErrorCode[];
@@ -65,9 +74,24 @@ const dataKeyInput = z
   .strict();
 const DATA_KEY_ERRORS = [...HSM_ERRORS, ...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'InvalidParameter.NumberOfBytes'] as const satisfies readonly ErrorCode[];
 
-function op<I extends z.ZodObject>(def: OperationDef<I>): OperationDef<I> {
+/** Keeps each entry's front doors as a literal type, so AppOperationName is known statically. */
+function op<I extends z.ZodObject, const D extends readonly FrontDoor[] = typeof FRONT_DOORS>(
+  def: OperationDef<I> & { frontDoors?: D },
+): OperationDef<I> & { frontDoors?: D } {
   return def;
 }
+
+/** What opening a keystore can answer (Keystore.open and the due work it carries out). */
+const OPEN_ERRORS = [
+  'Keystore.NotFound',
+  'Keystore.NotAKeystore',
+  'Keystore.Tampered',
+  'Keystore.SchemaTooNew',
+  'Keystore.Locked',
+  'Keystore.Io',
+  'IncorrectPassphrase',
+  'InvalidParameter.Passphrase',
+] as const satisfies readonly ErrorCode[];
 
 export const OPERATIONS = {
   InitKeystore: op({
@@ -77,6 +101,31 @@ export const OPERATIONS = {
     input: z.object({ Passphrase: passphraseField }).strict(),
     secrets: ['Passphrase'],
     errors: ['Keystore.AlreadyExists', 'Keystore.Io', 'InvalidParameter.Passphrase'],
+  }),
+  GetKeystoreStatus: op({
+    summary: 'Where the keystore file is, whether it exists, and whether it is unlocked in this session.',
+    group: 'Keystore',
+    keystore: 'none',
+    frontDoors: ['app'],
+    input: z.object({}).strict(),
+    errors: [],
+  }),
+  UnlockKeystore: op({
+    summary: 'Open the keystore with its passphrase for this session, and carry out what fell due while it was closed.',
+    group: 'Keystore',
+    keystore: 'none',
+    frontDoors: ['app'],
+    input: z.object({ Passphrase: passphraseField }).strict(),
+    secrets: ['Passphrase'],
+    errors: OPEN_ERRORS,
+  }),
+  LockKeystore: op({
+    summary: 'Close the keystore: every operation that needs it answers Keystore.Locked until it is unlocked again.',
+    group: 'Keystore',
+    keystore: 'none',
+    frontDoors: ['app'],
+    input: z.object({}).strict(),
+    errors: [],
   }),
   ChangePassphrase: op({
     summary: 'Re-encrypt the keystore under a new passphrase (from --new-passphrase-file, KEYROOM_NEW_PASSPHRASE or a prompt).',
@@ -453,4 +502,21 @@ export const OPERATION_NAMES = Object.keys(OPERATIONS) as OperationName[];
 
 export function isOperationName(name: string): name is OperationName {
   return Object.prototype.hasOwnProperty.call(OPERATIONS, name);
+}
+
+/** The operations a front door offers, as a type: `OperationNameFor<'app'>`. */
+export type OperationNameFor<F extends FrontDoor> = {
+  [N in OperationName]: F extends NonNullable<Operations[N]['frontDoors']>[number] ? N : never;
+}[OperationName];
+export type AppOperationName = OperationNameFor<'app'>;
+export type CliOperationName = OperationNameFor<'cli'>;
+
+export function isForFrontDoor(name: OperationName, door: FrontDoor): boolean {
+  const doors = (OPERATIONS[name] as OperationDef).frontDoors;
+  return doors === undefined || doors.includes(door);
+}
+
+/** The operations a front door offers, in the contract's order. */
+export function operationNamesFor(door: FrontDoor): OperationName[] {
+  return OPERATION_NAMES.filter((n) => isForFrontDoor(n, door));
 }

@@ -105,6 +105,10 @@ export interface TokenDescription {
 
 export interface OperationOutputs {
   InitKeystore: { Keystore: string; SchemaVersion: number };
+  GetKeystoreStatus: { Keystore: string; Exists: boolean; Unlocked: boolean };
+  /** What fell due while the keystore was closed and was carried out (or deferred) on opening. */
+  UnlockKeystore: { Keystore: string; DestroyedKeys: string[]; ExpiredMaterial: string[]; DeferredKeys: string[] };
+  LockKeystore: { Keystore: string };
   ChangePassphrase: { Keystore: string };
   BackupKeystore: { OutputFile: string; Sha256: string };
   VerifyAuditLog: { Valid: boolean; Entries: number; HeadHash?: string; FirstBadEntry?: number; Reason?: string };

@@ -44,7 +44,9 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): { code: ErrorCode;
 /** Parse untrusted input for an operation; throws KmsError naming every problem's path. */
 export function parseInput<N extends OperationName>(name: N, input: unknown): OperationInput<N> {
   const schema = OPERATIONS[name].input as z.ZodType;
-  const result = schema.safeParse(input ?? {});
+  // reportInput: zod 4 leaves `input` off issues by default, and describeIssues tells a missing
+  // field (input undefined) from a wrong-typed one by it. Messages never quote it.
+  const result = schema.safeParse(input ?? {}, { reportInput: true });
   if (result.success) return result.data as OperationInput<N>;
   const { code, message } = describeIssues(result.error.issues);
   throw new KmsError(code, message);

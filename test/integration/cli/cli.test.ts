@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OPERATIONS, OPERATION_NAMES, type OperationName } from '../../../src-shared/contract/operations';
+import { OPERATIONS, operationNamesFor, type OperationName } from '../../../src-shared/contract/operations';
 import { parseCommandLine } from '../../../src-main/cli/args';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -161,7 +161,7 @@ describe('keyroom command line', () => {
       assert.equal(r.stderr, '', show(r));
     }
     assert.equal(short.stdout, general.stdout);
-    for (const name of OPERATION_NAMES) {
+    for (const name of operationNamesFor('cli')) {
       assert.match(general.stdout, new RegExp(`^\\s+${name}\\s`, 'm'), `--help lists ${name}`);
     }
     for (const option of ['--keystore', '--passphrase-file', '--new-passphrase-file', '--help', '--version', 'KEYROOM_KEYSTORE', 'KEYROOM_PASSPHRASE']) {
