@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Before the tests: the Debian packages they use as real parts and independent judges.
+// Missing ones are installed when this runs as root with apt-get (a fresh machine of this kind,
+// CI); otherwise it prints the one command that installs them and stops.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/** What the tests need: a command (or file) each, and the Debian package that provides it. */
+const NEEDS = [
+  { what: 'openssl', pkg: 'openssl', present: () => onPath('openssl') },
+  { what: 'SoftHSM2', pkg: 'softhsm2', present: () => onPath('softhsm2-util') && existsSync('/usr/lib/softhsm/libsofthsm2.so') },
+  { what: "OpenSC's pkcs11-tool", pkg: 'opensc', present: () => onPath('pkcs11-tool') },
+  { what: 'Chromium', pkg: 'chromium', present: () => existsSync('/usr/bin/chromium') },
+];
+
+function onPath(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+const missing = NEEDS.filter((n) => !n.present());
+if (missing.length === 0) process.exit(0);
+
+const pkgs = missing.map((n) => n.pkg);
+const canInstall = process.getuid?.() === 0 && onPath('apt-get');
+if (!canInstall) {
+  console.error(`The tests need ${missing.map((n) => n.what).join(', ')}. Install them with:\n  sudo apt-get install -y ${pkgs.join(' ')}`);
+  process.exit(1);
+}
+console.error(`preflight: installing ${pkgs.join(' ')} (Debian packages the tests use)`);
+const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+execFileSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: 'inherit', env });
