@@ -10,14 +10,15 @@ import { wipe } from './wipe';
 
 export type EcdsaCurve = 'prime256v1' | 'secp256k1' | 'secp384r1';
 
-const CURVES = {
+/** The @noble/curves implementation and scalar size of each curve, shared with ecies and ecKeys. */
+export const NOBLE_CURVES = {
   prime256v1: { impl: p256, bytes: 32 },
   secp256k1: { impl: secp256k1, bytes: 32 },
   secp384r1: { impl: p384, bytes: 48 },
 } as const;
 
 export function ecdsaSignDigest(curve: EcdsaCurve, pkcs8: Uint8Array, digest: Uint8Array): Buffer {
-  const { impl, bytes } = CURVES[curve];
+  const { impl, bytes } = NOBLE_CURVES[curve];
   const d = ecScalarFromPkcs8(pkcs8, bytes);
   try {
     // extraEntropy: hedged nonces (RFC 6979 plus randomness) resist fault attacks.
@@ -32,7 +33,7 @@ export function ecdsaSignDigest(curve: EcdsaCurve, pkcs8: Uint8Array, digest: Ui
  * valid ECDSA (OpenSSL makes them), so lowS is not required.
  */
 export function ecdsaVerifyDigest(curve: EcdsaCurve, spki: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean {
-  const { impl } = CURVES[curve];
+  const { impl } = NOBLE_CURVES[curve];
   try {
     return impl.verify(signature, digest, ecPointFromSpki(spki), { prehash: false, format: 'der', lowS: false });
   } catch {

@@ -12,12 +12,67 @@
  *       parameter, i.e. 8 zero bytes: kms.md writes "00000000"; Bouncy Castle's IESEngine
  *       appends this 64-bit length tag whenever V is present.
  *   ciphertext = V || C || T
+ *
+ * ECDH is Node's (OpenSSL) where the running crypto has the curve, else @noble/curves: Electron's
+ * Node is built on BoringSSL, which has P-256 but not secp256k1 (createECDH throws there). The
+ * choice is made once per curve, at load, by trying `createECDH(curve).generateKeys()`.
  */
 import { createECDH, createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { KmsError } from '../../src-shared/errors';
+import { NOBLE_CURVES } from './ecdsa';
 import { wipe } from './wipe';
 
 export type EciesCurve = 'prime256v1' | 'secp256k1';
+export type EcdhProvider = 'openssl' | 'noble';
+
+function nativeEcdhWorks(curve: EciesCurve): boolean {
+  try {
+    createECDH(curve).generateKeys();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The ECDH provider for each curve in this process. */
+export const ECDH_PROVIDERS: Readonly<Record<EciesCurve, EcdhProvider>> = {
+  prime256v1: nativeEcdhWorks('prime256v1') ? 'openssl' : 'noble',
+  secp256k1: nativeEcdhWorks('secp256k1') ? 'openssl' : 'noble',
+};
+
+/** An ephemeral key pair: its uncompressed public point V and Z = x([eph]P). Caller wipes Z. */
+function ephemeralAgreement(curve: EciesCurve, peer: Uint8Array, provider: EcdhProvider): { V: Buffer; Z: Buffer } {
+  if (provider === 'openssl') {
+    const eph = createECDH(curve);
+    eph.generateKeys();
+    return { V: eph.getPublicKey(), Z: eph.computeSecret(Buffer.from(peer)) }; // V: 04||x||y by default
+  }
+  const impl = NOBLE_CURVES[curve].impl;
+  const eph = impl.utils.randomSecretKey();
+  try {
+    return { V: Buffer.from(impl.getPublicKey(eph, false)), Z: nobleSharedX(curve, eph, peer) };
+  } finally {
+    wipe(eph);
+  }
+}
+
+/** Z = x([d]P), field-size bytes, as Node's ECDH.computeSecret returns it. Throws on a bad point. */
+function sharedX(curve: EciesCurve, d: Uint8Array, peer: Uint8Array, provider: EcdhProvider): Buffer {
+  if (provider === 'openssl') {
+    const ecdh = createECDH(curve);
+    ecdh.setPrivateKey(Buffer.from(d.buffer, d.byteOffset, d.byteLength)); // a view, not a copy
+    return ecdh.computeSecret(Buffer.from(peer));
+  }
+  return nobleSharedX(curve, d, peer);
+}
+
+function nobleSharedX(curve: EciesCurve, d: Uint8Array, peer: Uint8Array): Buffer {
+  // Compressed form 02/03 || x: x is what ECDH agrees on. noble rejects points off the curve.
+  const shared = NOBLE_CURVES[curve].impl.getSharedSecret(d, peer, true);
+  const Z = Buffer.from(shared.subarray(1));
+  wipe(shared);
+  return Z;
+}
 
 const MAC_KEY_BYTES = 16;
 const TAG_BYTES = 20;
@@ -46,16 +101,20 @@ function tagOf(macKey: Uint8Array, C: Uint8Array): Buffer {
   return createHmac('sha1', macKey).update(C).update(LENGTH_TAG).digest();
 }
 
-export function eciesEncrypt(curve: EciesCurve, publicPoint: Uint8Array, message: Uint8Array): Buffer {
-  const eph = createECDH(curve);
-  eph.generateKeys();
-  const V = eph.getPublicKey(); // uncompressed 04||x||y by default
-  let Z: Buffer;
+/** `provider` is for tests that compare the ECDH providers; callers leave it out. */
+export function eciesEncrypt(
+  curve: EciesCurve,
+  publicPoint: Uint8Array,
+  message: Uint8Array,
+  provider: EcdhProvider = ECDH_PROVIDERS[curve],
+): Buffer {
+  let agreement: { V: Buffer; Z: Buffer };
   try {
-    Z = eph.computeSecret(Buffer.from(publicPoint));
+    agreement = ephemeralAgreement(curve, publicPoint, provider);
   } catch {
     throw new KmsError('InvalidParameter', 'The public key is not a valid point on the curve.');
   }
+  const { V, Z } = agreement;
   const { macKey, pad, k } = deriveKeys(V, Z, message.length);
   const C = Buffer.alloc(message.length);
   for (let i = 0; i < C.length; i++) C[i] = message[i]! ^ pad[i]!;
@@ -64,17 +123,24 @@ export function eciesEncrypt(curve: EciesCurve, publicPoint: Uint8Array, message
   return Buffer.concat([V, C, T]);
 }
 
-export function eciesDecrypt(curve: EciesCurve, privateScalar: Uint8Array, ciphertext: Uint8Array): Buffer {
+export function eciesDecrypt(
+  curve: EciesCurve,
+  privateScalar: Uint8Array,
+  ciphertext: Uint8Array,
+  provider: EcdhProvider = ECDH_PROVIDERS[curve],
+): Buffer {
   const bad = () => new KmsError('InvalidCiphertext', 'The ciphertext does not decrypt with this key (ECIES).');
   if (ciphertext.length < POINT_BYTES + TAG_BYTES || ciphertext[0] !== 0x04) throw bad();
   const V = ciphertext.subarray(0, POINT_BYTES);
   const C = ciphertext.subarray(POINT_BYTES, ciphertext.length - TAG_BYTES);
   const T = ciphertext.subarray(ciphertext.length - TAG_BYTES);
-  const ecdh = createECDH(curve);
-  ecdh.setPrivateKey(Buffer.from(privateScalar.buffer, privateScalar.byteOffset, privateScalar.byteLength)); // a view, not a copy
+  // Checked apart, so a bad key in the keystore is not reported as a bad ciphertext below.
+  if (!NOBLE_CURVES[curve].impl.utils.isValidSecretKey(privateScalar)) {
+    throw new KmsError('Internal', 'An EC private key in the keystore is not a valid scalar for its curve.');
+  }
   let Z: Buffer;
   try {
-    Z = ecdh.computeSecret(Buffer.from(V));
+    Z = sharedX(curve, privateScalar, V, provider);
   } catch {
     throw bad();
   }

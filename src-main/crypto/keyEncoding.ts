@@ -2,14 +2,20 @@
  * DER encodings of asymmetric keys: PKCS#8 PrivateKeyInfo (EC inside as RFC 5915 ECPrivateKey)
  * and SubjectPublicKeyInfo. Node's crypto reads and writes them for RSA and the NIST curves;
  * the raw EC scalar (for @noble/curves and SM2) is taken out with @peculiar's ASN.1 schemas,
- * because Node cannot export SM2 keys as JWK.
+ * because Node cannot export SM2 keys as JWK. EC keys are also written here, byte for byte as
+ * OpenSSL 3 writes them, for where Node's crypto lacks the curve (secp256k1 and SM2 under
+ * Electron's BoringSSL); nothing here hands an EC key to Node's crypto, for the same reason.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
-import { ECPrivateKey } from '@peculiar/asn1-ecc';
-import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { ECParameters, ECPrivateKey } from '@peculiar/asn1-ecc';
+import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { KmsError } from '../../src-shared/errors';
+import type { KeySpecInfo } from '../../src-shared/domain/keySpecs';
+import { wipe } from './wipe';
+
+export type EcCurve = NonNullable<KeySpecInfo['curve']>;
 
 /** The private scalar d of an EC PKCS#8 key, left-padded to the curve's byte length. */
 export function ecScalarFromPkcs8(pkcs8: Uint8Array, byteLength: number): Buffer {
@@ -30,12 +36,63 @@ export function ecPointFromSpki(spki: Uint8Array): Buffer {
   return Buffer.from(info.subjectPublicKey);
 }
 
+/**
+ * PEM of an SPKI (RFC 7468 §13), as OpenSSL writes it: 64-character base64 lines. Armoured here,
+ * not through createPublicKey, which fails for curves BoringSSL lacks (secp256k1, SM2).
+ */
 export function spkiToPem(spki: Uint8Array): string {
-  return createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' })
-    .export({ type: 'spki', format: 'pem' })
-    .toString();
+  const lines = Buffer.from(spki).toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN PUBLIC KEY-----\n${lines.join('\n')}\n-----END PUBLIC KEY-----\n`;
 }
 
 export function spkiKeyObject(spki: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+}
+
+/** RFC 5480 §2.1.1 id-ecPublicKey, and the named-curve OIDs (SM2: GM/T 0006-2012). */
+const ID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
+const CURVE_OIDS: Readonly<Record<EcCurve, string>> = {
+  prime256v1: '1.2.840.10045.3.1.7',
+  secp256k1: '1.3.132.0.10',
+  secp384r1: '1.3.132.0.34',
+  SM2: '1.2.156.10197.1.301',
+};
+
+/** AlgorithmIdentifier { id-ecPublicKey, namedCurve } (RFC 5480 §2.1.1). */
+function ecAlgorithm(curve: EcCurve): AlgorithmIdentifier {
+  const namedCurve = AsnConvert.serialize(new ECParameters({ namedCurve: CURVE_OIDS[curve] }));
+  return new AlgorithmIdentifier({ algorithm: ID_EC_PUBLIC_KEY, parameters: namedCurve });
+}
+
+/** SubjectPublicKeyInfo of an uncompressed point 04||x||y (RFC 5480 §2). */
+export function ecSpkiFromPoint(curve: EcCurve, point: Uint8Array): Buffer {
+  const spki = new SubjectPublicKeyInfo({ algorithm: ecAlgorithm(curve), subjectPublicKey: new Uint8Array(point).buffer });
+  return Buffer.from(AsnConvert.serialize(spki));
+}
+
+/**
+ * One DER TLV over the concatenated contents, in a fresh buffer. The private key is written by
+ * hand, not with the ASN.1 schemas, so that every copy of the scalar is one this module can
+ * zero. Contents here are always shorter than 2^16 bytes.
+ */
+function tlv(tag: number, ...contents: Uint8Array[]): Buffer {
+  const length = contents.reduce((n, c) => n + c.length, 0);
+  const header = length < 0x80 ? [tag, length] : length < 0x100 ? [tag, 0x81, length] : [tag, 0x82, length >> 8, length & 0xff];
+  return Buffer.concat([Buffer.from(header), ...contents]);
+}
+
+/**
+ * PKCS#8 PrivateKeyInfo { 0, algorithm, ECPrivateKey { 1, d, [1] publicKey } } (RFC 5208,
+ * RFC 5915), the layout OpenSSL 3 exports: the curve only in the algorithm, the public point
+ * included. `d` is the scalar left-padded to the curve size. The caller zeroes the result.
+ */
+export function ecPkcs8FromScalar(curve: EcCurve, d: Uint8Array, point: Uint8Array): Buffer {
+  const scalar = tlv(0x04, d);
+  const ecPrivateKey = tlv(0x30, Buffer.of(0x02, 0x01, 0x01), scalar, tlv(0xa1, tlv(0x03, Buffer.of(0), point)));
+  const wrapped = tlv(0x04, ecPrivateKey);
+  try {
+    return tlv(0x30, Buffer.of(0x02, 0x01, 0x00), Buffer.from(AsnConvert.serialize(ecAlgorithm(curve))), wrapped);
+  } finally {
+    wipe(scalar, ecPrivateKey, wrapped);
+  }
 }

@@ -86,6 +86,20 @@ export function sm2PublicKeyFromPrivate(d: Uint8Array): Uint8Array {
 }
 
 /**
+ * A fresh private key d, uniform in [1, n-2] (GB/T 32918.1-2016 §6.1) by rejection sampling from
+ * the OS CSPRNG, as 32 big-endian bytes: for where Node's crypto cannot generate SM2 keys
+ * (Electron's BoringSSL has no SM2 curve). The caller zeroes it.
+ */
+export function sm2GeneratePrivateKey(): Buffer {
+  const d = Buffer.alloc(FIELD_BYTES);
+  for (;;) {
+    randomFillSync(d);
+    const scalar = bytesToBigInt(d);
+    if (scalar >= 1n && scalar <= N - 2n) return d;
+  }
+}
+
+/**
  * The private key as a scalar. GB/T 32918.1-2016 §6.1 draws d from [1, n-2]: d = n-1 would make
  * 1 + d = n, which has no inverse in the signature formula (§6.1 of part 2, step A6).
  */

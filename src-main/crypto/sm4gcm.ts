@@ -1,23 +1,25 @@
 /**
  * SM4-GCM: the GCM mode of NIST SP 800-38D with SM4 (GB/T 32907-2016) as the 128-bit block
  * cipher, as RFC 8998 §3.1 / Appendix A.1 define AEAD_SM4_GCM. Node's OpenSSL 3.0 has no
- * `sm4-gcm`, so GCM is assembled here from native pieces:
+ * `sm4-gcm`, so GCM is assembled here from SM4-ECB and SM4-CTR (./sm4: OpenSSL's where Node has
+ * them, a JS SM4 under Electron's BoringSSL):
  *
- *   H  = E_K(0^128)                         (SP 800-38D §7.1 step 1, native sm4-ecb)
+ *   H  = E_K(0^128)                         (SP 800-38D §7.1 step 1, sm4-ecb)
  *   J0 = IV || 0^31 || 1                    (§7.1 step 2, 96-bit IV only)
- *   C  = GCTR_K(inc32(J0), P)               (§7.1 step 3, native sm4-ctr, see `gctr`)
+ *   C  = GCTR_K(inc32(J0), P)               (§7.1 step 3, sm4-ctr, see `gctr`)
  *   S  = GHASH_H(A || 0^v || C || 0^u || [len(A)]64 || [len(C)]64)   (§7.1 steps 4-5)
  *   T  = MSB_128(GCTR_K(J0, S)) = E_K(J0) xor S                      (§7.1 step 6)
  *
  * GHASH is @noble/ciphers' table-driven implementation; each `update()` is zero-padded to a block
  * boundary, which is exactly the A || 0^v || C || 0^u layout above.
  */
-import { createCipheriv, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { GHASH } from '@noble/ciphers/_polyval.js';
 import { KmsError } from '../../src-shared/errors';
+import { SM4_KEY_LENGTH, SM4_PROVIDER, sm4Ctr, sm4EcbEncrypt, type Sm4Provider } from './sm4';
 import { wipe } from './wipe';
 
-export const SM4_KEY_LENGTH = 16;
+export { SM4_KEY_LENGTH };
 /** 96-bit IVs only: SP 800-38D §8.2 recommends them, and they keep J0 free of GHASH. */
 export const SM4_GCM_IV_LENGTH = 12;
 export const SM4_GCM_TAG_LENGTH = 16;
@@ -37,12 +39,19 @@ export interface Sm4GcmSealed {
   tag: Buffer;
 }
 
-export function sm4GcmEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Sm4GcmSealed {
+/** `provider` is for tests that compare the SM4 providers; callers leave it out. */
+export function sm4GcmEncrypt(
+  key: Uint8Array,
+  iv: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+  provider: Sm4Provider = SM4_PROVIDER,
+): Sm4GcmSealed {
   checkKeyAndIv(key, iv);
   checkDataLengths(plaintext.length, aad.length);
-  const { h, ekJ0 } = hashKeyAndTagMask(key, iv);
+  const { h, ekJ0 } = hashKeyAndTagMask(key, iv, provider);
   try {
-    const ciphertext = gctr(key, iv, plaintext);
+    const ciphertext = gctr(key, iv, plaintext, provider);
     const tag = computeTag(h, ekJ0, aad, ciphertext);
     return { ciphertext, tag };
   } finally {
@@ -60,19 +69,20 @@ export function sm4GcmDecrypt(
   ciphertext: Uint8Array,
   tag: Uint8Array,
   aad: Uint8Array,
+  provider: Sm4Provider = SM4_PROVIDER,
 ): Buffer {
   checkKeyAndIv(key, iv);
   if (tag.length !== SM4_GCM_TAG_LENGTH) {
     throw new KmsError('InvalidCiphertext', `The SM4-GCM tag must be ${SM4_GCM_TAG_LENGTH} bytes.`);
   }
   checkDataLengths(ciphertext.length, aad.length);
-  const { h, ekJ0 } = hashKeyAndTagMask(key, iv);
+  const { h, ekJ0 } = hashKeyAndTagMask(key, iv, provider);
   try {
     const expected = computeTag(h, ekJ0, aad, ciphertext);
     if (!timingSafeEqual(expected, tag)) {
       throw new KmsError('InvalidCiphertext', 'The SM4-GCM ciphertext failed authentication: wrong key, IV, tag or additional data.');
     }
-    return gctr(key, iv, ciphertext);
+    return gctr(key, iv, ciphertext, provider);
   } finally {
     wipe(h, ekJ0);
   }
@@ -104,27 +114,26 @@ function initialCounterBlock(iv: Uint8Array): Buffer {
   return j0;
 }
 
-/** H = E_K(0^128) and E_K(J0), in one native two-block ECB call. Both are secret: caller wipes. */
-function hashKeyAndTagMask(key: Uint8Array, iv: Uint8Array): { h: Buffer; ekJ0: Buffer } {
+/** H = E_K(0^128) and E_K(J0), in one two-block ECB call. Both are secret: caller wipes. */
+function hashKeyAndTagMask(key: Uint8Array, iv: Uint8Array, provider: Sm4Provider): { h: Buffer; ekJ0: Buffer } {
   const blocks = Buffer.alloc(2 * BLOCK);
   blocks.set(initialCounterBlock(iv), BLOCK);
-  const ecb = createCipheriv('sm4-ecb', key, null).setAutoPadding(false);
-  const out = Buffer.concat([ecb.update(blocks), ecb.final()]);
+  const out = sm4EcbEncrypt(key, blocks, provider);
   return { h: out.subarray(0, BLOCK), ekJ0: out.subarray(BLOCK) };
 }
 
 /**
- * GCTR_K(inc32(J0), X) with OpenSSL's sm4-ctr (SP 800-38D §6.5). OpenSSL increments the whole
- * 128-bit counter block, GCM only its low 32 bits (inc32). Starting from IV || 00000002, block i
- * (0-based) uses counter 2 + i, which stays below 2^32 for every i < 2^32 - 2, so no carry ever
- * reaches the IV bytes and the two increments agree; `checkDataLengths` enforces that bound.
+ * GCTR_K(inc32(J0), X) with sm4-ctr (SP 800-38D §6.5). sm4-ctr (OpenSSL's, and the JS one, which
+ * does the same) increments the whole 128-bit counter block, GCM only its low 32 bits (inc32).
+ * Starting from IV || 00000002, block i (0-based) uses counter 2 + i, which stays below 2^32 for
+ * every i < 2^32 - 2, so no carry ever reaches the IV bytes and the two increments agree;
+ * `checkDataLengths` enforces that bound.
  */
-function gctr(key: Uint8Array, iv: Uint8Array, input: Uint8Array): Buffer {
+function gctr(key: Uint8Array, iv: Uint8Array, input: Uint8Array, provider: Sm4Provider): Buffer {
   if (input.length === 0) return Buffer.alloc(0);
   const counter = initialCounterBlock(iv);
   counter.writeUInt32BE(2, 12);
-  const ctr = createCipheriv('sm4-ctr', key, counter);
-  return Buffer.concat([ctr.update(input), ctr.final()]);
+  return sm4Ctr(key, counter, input, provider);
 }
 
 /** T = E_K(J0) xor GHASH_H(A, C) (SP 800-38D §7.1 steps 4-6), full 128-bit tag. */

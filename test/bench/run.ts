@@ -5,6 +5,7 @@
  * - sign/verify per second for each asymmetric spec: Keyroom's software backend (the crypto path
  *   every AsymmetricSign takes) and the full service call (with its audit entry and fsync), beside
  *   `openssl speed` and beside Node's own OpenSSL in this process.
+ * - SM3, SM4-GCM and secp256k1 ECIES on the fallbacks Electron's BoringSSL needs, beside OpenSSL;
  * - HSM signatures (ECDSA P-256, RSA-2048) through the service and the backend beside a bare
  *   pkcs11js loop on the same SoftHSM2 token.
  * Benchmarks are not tests: nothing here asserts a time.
@@ -25,6 +26,7 @@ import { opensslSpeed } from './opensslSpeed';
 import { ratePerSecond, ratePerSecondAsync, round } from './measure';
 import { benchSm2 } from './sm2';
 import { benchHsm } from './hsm';
+import { benchFallbacks } from './fallbacks';
 
 const SECONDS = Number(process.env.KEYROOM_BENCH_SECONDS ?? 1);
 const PASS = 'benchmark passphrase';
@@ -155,6 +157,8 @@ async function main() {
       signing: await benchSigning(dir),
       // Why SM2 runs on @noble/curves: the same loops with sm-crypto, and openssl speed sm2.
       sm2ImplementationChoice: await benchSm2(SECONDS),
+      // The JS / noble paths Electron's BoringSSL falls back to, beside OpenSSL (ratio < 1 = slower).
+      boringsslFallbacks: benchFallbacks(SECONDS),
       // HSM keys on a SoftHSM2 token: service (with its audit commit) and backend vs bare pkcs11js.
       hsm: await benchHsm(SECONDS),
     };

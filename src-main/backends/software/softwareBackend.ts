@@ -1,7 +1,9 @@
 /**
  * ProtectionLevel SOFTWARE: the material is sealed in the SQLCipher keystore and used in this
  * process with Node's crypto (OpenSSL), @noble/curves where Node cannot take a digest, and real
- * SM2/SM4. Every secret copy made here is zeroed before returning.
+ * SM2/SM4. Every secret copy made here is zeroed before returning. Under Electron, Node's crypto
+ * is BoringSSL: what it lacks (SM3, SM4, secp256k1, SM2 keys) the crypto modules replace with JS,
+ * chosen once at load by probing (see sm3.ts, sm4.ts, ecies.ts, ecKeys.ts).
  */
 import { createCipheriv, createDecipheriv, createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { KmsError } from '../../../src-shared/errors';
@@ -15,6 +17,7 @@ import {
 } from '../../../src-shared/domain/keySpecs';
 import type { KeyBackend, NewMaterial, SealedBox, StoredVersion } from '../backend';
 import { ecScalarFromPkcs8 } from '../../crypto/keyEncoding';
+import { generateEcKeyPair } from '../../crypto/ecKeys';
 import { rsaSignDigest, rsaOaepDecrypt } from '../../crypto/rsa';
 import { ecdsaSignDigest } from '../../crypto/ecdsa';
 import { eciesDecrypt } from '../../crypto/ecies';
@@ -29,10 +32,11 @@ function materialOf(v: StoredVersion): Buffer {
 
 function generateAsymmetric(spec: KeySpec): NewMaterial {
   const info = KEY_SPEC_INFO[spec];
-  const pair =
-    info.family === 'RSA'
-      ? generateKeyPairSync('rsa', { modulusLength: info.modulusBits!, publicExponent: 0x10001 })
-      : generateKeyPairSync('ec', { namedCurve: info.curve! });
+  if (info.family !== 'RSA') {
+    const { pkcs8, spki } = generateEcKeyPair(info.curve!);
+    return { material: pkcs8, publicKey: spki, hsmObjectId: null };
+  }
+  const pair = generateKeyPairSync('rsa', { modulusLength: info.modulusBits!, publicExponent: 0x10001 });
   return {
     material: pair.privateKey.export({ format: 'der', type: 'pkcs8' }),
     publicKey: pair.publicKey.export({ format: 'der', type: 'spki' }),

@@ -232,3 +232,33 @@ interface WycheproofAead {
     tests: { tcId: number; comment: string; key: string; iv: string; aad: string; msg: string; ct: string; tag: string; result: string }[];
   }[];
 }
+
+describe('sm4gcm with the JS SM4 (Electron\'s BoringSSL has no SM4) against OpenSSL\'s', () => {
+  it('the JS provider encrypts the RFC 8998 A.1 vector', () => {
+    const { ciphertext, tag } = sm4GcmEncrypt(RFC8998.key, RFC8998.iv, RFC8998.plaintext, RFC8998.aad, 'js');
+    assert.deepEqual(ciphertext, RFC8998.ciphertext);
+    assert.deepEqual(tag, RFC8998.tag);
+  });
+
+  it('encrypts with JS and decrypts with OpenSSL, and the other way round', () => {
+    for (const length of [0, 1, 15, 16, 17, 100, 4096, 70_001]) {
+      const key = randomBytes(16);
+      const iv = randomBytes(12);
+      const pt = randomBytes(length);
+      const aad = randomBytes(randomInt(0, 40));
+      const js = sm4GcmEncrypt(key, iv, pt, aad, 'js');
+      const native = sm4GcmEncrypt(key, iv, pt, aad, 'openssl');
+      assert.deepEqual(js, native, `length ${length}`);
+      assert.deepEqual(sm4GcmDecrypt(key, iv, js.ciphertext, js.tag, aad, 'openssl'), pt, `length ${length}`);
+      assert.deepEqual(sm4GcmDecrypt(key, iv, native.ciphertext, native.tag, aad, 'js'), pt, `length ${length}`);
+    }
+  });
+
+  it('the JS provider rejects a changed tag', () => {
+    const key = randomBytes(16);
+    const iv = randomBytes(12);
+    const { ciphertext, tag } = sm4GcmEncrypt(key, iv, randomBytes(33), Buffer.alloc(0), 'openssl');
+    tag[0] = tag[0]! ^ 1;
+    assertInvalidCiphertext(() => sm4GcmDecrypt(key, iv, ciphertext, tag, Buffer.alloc(0), 'js'));
+  });
+});
