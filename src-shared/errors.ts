@@ -22,6 +22,8 @@ export const ERROR_CODES = [
   'InvalidParameter.KeyMaterialExpireUnix',
   'InvalidParameter.Passphrase',
   'InvalidParameter.OutputFile',
+  /** LoginToken named a token other than the one this session was started for (--token, KEYROOM_TOKEN). */
+  'InvalidParameter.TokenLabel',
   'MissingParameter',
   'NotFound.Key',
   'NotFound.KeyVersion',
@@ -59,6 +61,11 @@ export const ERROR_CODES = [
   'Hsm.DeviceError',
   'Hsm.NotConfigured',
   'Hsm.KeyNotFound',
+  /** A long-running operation stopped at the caller's request (CancelOperation); nothing was written. */
+  'Cancelled',
+  /** CancelOperation named an OperationId that is not under way (finished, or never started). */
+  'NotFound.Operation',
+  'InvalidParameter.InputFile',
   'Internal',
 ] as const;
 

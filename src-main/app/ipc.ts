@@ -2,13 +2,15 @@
  * The IPC binding, generated from the contract: one `handle` per app operation on
  * `keyroom:<Name>`. Every call is checked to come from the main frame of our own window showing
  * our own bundle before anything runs; then dispatch() validates the input and runs the handler,
- * and the result (errors included) goes back as data. The only module that touches `ipcMain`,
- * and only inside bindElectronIpc, so everything else here is testable with plain objects.
+ * and the result (errors included) goes back as data. Progress events of a long-running call go
+ * back on PROGRESS_CHANNEL to the webContents that made the call, and to no other. The only
+ * module that touches `ipcMain`, and only inside bindElectronIpc, so everything else here is
+ * testable with plain objects.
  */
 import { randomUUID } from 'node:crypto';
 import type { IpcMainInvokeEvent } from 'electron';
 import { operationNamesFor } from '../../src-shared/contract/operations';
-import { channelOf, type DispatchResult } from '../../src-shared/contract/api';
+import { PROGRESS_CHANNEL, channelOf, type DispatchResult, type ProgressEvent } from '../../src-shared/contract/api';
 import type { Session } from '../services/session';
 import { dispatch } from '../handlers/dispatch';
 import { isInsideBundle, rendererBase } from './security';
@@ -29,6 +31,12 @@ export interface IpcDeps<E> {
 export interface FrameLike {
   readonly url: string;
   readonly parent: FrameLike | null;
+}
+
+/** The parts of a webContents progress events are sent to. */
+export interface ProgressReceiver {
+  isDestroyed(): boolean;
+  send(channel: string, ...args: unknown[]): void;
 }
 
 /** The parts of an IpcMainInvokeEvent the sender check reads. */
@@ -59,7 +67,7 @@ function refused(): DispatchResult {
  * Register one handler per app operation. Returns a function that removes them all.
  * @throws Error when a channel already has a handler (ipcMain refuses a second one).
  */
-export function bindIpc<E>(ipc: IpcRegistry<E>, deps: IpcDeps<E>): () => void {
+export function bindIpc<E extends { readonly sender: ProgressReceiver }>(ipc: IpcRegistry<E>, deps: IpcDeps<NoInfer<E>>): () => void {
   const bound: string[] = [];
   const unbind = () => {
     for (const channel of bound.splice(0)) ipc.removeHandler(channel);
@@ -76,7 +84,7 @@ export function bindIpc<E>(ipc: IpcRegistry<E>, deps: IpcDeps<E>): () => void {
           // A destroyed window or frame throws on access: not a sender we can vouch for.
         }
         if (!trusted) return refused();
-        return dispatch(deps.session, name, input);
+        return dispatch(deps.session, name, input, { onProgress: progressTo(event.sender) });
       });
       bound.push(channel);
     }
@@ -85,6 +93,13 @@ export function bindIpc<E>(ipc: IpcRegistry<E>, deps: IpcDeps<E>): () => void {
     throw e;
   }
   return unbind;
+}
+
+/** Send progress to the calling webContents while it lives; a closed window just stops listening. */
+export function progressTo(receiver: ProgressReceiver): (event: ProgressEvent) => void {
+  return (event) => {
+    if (!receiver.isDestroyed()) receiver.send(PROGRESS_CHANNEL, event);
+  };
 }
 
 /**

@@ -1,16 +1,18 @@
 /**
  * Electron main process: a table of contents. Each setupX() owns one concern; the rules they
- * apply (CSP, permissions, window options, request filter) are data in security.ts, and the IPC
- * binding is generated from the contract in ipc.ts.
+ * apply (CSP, permissions, window options, request filter) are data in security.ts, hardening.ts
+ * installs them on the app, its sessions and its webContents, and the IPC binding is generated
+ * from the contract in ipc.ts.
  */
-import { app, BrowserWindow, Menu, session as electronSessions, type MenuItemConstructorOptions, type Session as ElectronSession } from 'electron';
+import { app, BrowserWindow, Menu, session as electronSessions, type MenuItemConstructorOptions } from 'electron';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KmsError } from '../../src-shared/errors';
 import { Session } from '../services/session';
 import { bindElectronIpc, trustedSender } from './ipc';
-import { CSP, REFUSED_SCHEMES, isAllowedRequest, isPermissionGranted, rendererBase, windowOptions } from './security';
+import { hardenApp, hardenSession, type HardeningOptions } from './hardening';
+import { rendererBase, windowOptions } from './security';
 
 const RENDERER_INDEX = join(__dirname, '../renderer/index.html');
 const RENDERER_URL = pathToFileURL(RENDERER_INDEX).href;
@@ -18,6 +20,7 @@ const RENDERER_BASE = rendererBase(RENDERER_URL);
 const PRELOAD = join(__dirname, '../preload/preload.cjs');
 /** DevTools only when asked for, and never in a packaged app. */
 const DEV_TOOLS = !app.isPackaged && process.env.KEYROOM_DEVTOOLS === '1';
+const HARDENING: HardeningOptions = { rendererBase: RENDERER_BASE, devTools: DEV_TOOLS };
 
 let keyroom: Session | null = null;
 let mainWindow: BrowserWindow | null = null;
@@ -29,41 +32,6 @@ let mainWindow: BrowserWindow | null = null;
 function setupPaths(): void {
   app.setName('Keyroom');
   app.setPath('userData', join(app.getPath('appData'), 'Keyroom'));
-}
-
-const hardened = new WeakSet<ElectronSession>();
-
-/** Every session, once: nothing granted, nothing fetched but our bundle, http(s) switched off. */
-function hardenSession(s: ElectronSession): void {
-  if (hardened.has(s)) return;
-  hardened.add(s);
-  s.setPermissionRequestHandler((_contents, permission, callback) => callback(isPermissionGranted(permission)));
-  s.setPermissionCheckHandler((_contents, permission) => isPermissionGranted(permission));
-  s.setDevicePermissionHandler(() => false);
-  s.webRequest.onBeforeRequest((details, callback) => {
-    callback({ cancel: !isAllowedRequest(details.url, RENDERER_BASE, { devTools: DEV_TOOLS }) });
-  });
-  s.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
-  });
-  for (const scheme of REFUSED_SCHEMES) s.protocol.handle(scheme, () => Response.error());
-}
-
-function setupSecurity(): void {
-  hardenSession(electronSessions.defaultSession);
-  app.on('web-contents-created', (_e, contents) => {
-    hardenSession(contents.session);
-    contents.on('will-navigate', (event) => event.preventDefault());
-    contents.on('will-frame-navigate', (event) => event.preventDefault());
-    contents.on('will-redirect', (event) => event.preventDefault());
-    contents.on('will-attach-webview', (event) => event.preventDefault());
-    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
-    // Without a listener Chromium would pick the first Bluetooth device itself.
-    contents.on('select-bluetooth-device', (event, _devices, callback) => {
-      event.preventDefault();
-      callback('');
-    });
-  });
 }
 
 /** Editing shortcuts only: the default menu's Help items open web pages, and DevTools. */
@@ -85,12 +53,19 @@ function createWindow(): BrowserWindow {
   return win;
 }
 
-/** The PIN flow is the Tokens screen's (a later step); until then HSM keys say where it will be. */
+/**
+ * The app's PIN comes from the Tokens screen (LoginToken), never from a prompt of the main
+ * process: an HSM key used before that login, or after LogoutToken, says where to enter it.
+ */
 async function pinFromTokensScreen(): Promise<Buffer> {
   throw new KmsError('Hsm.NotConfigured', "Enter the token's PIN in the Tokens screen, then try again.");
 }
 
-/** One keystore session for the app's life, bound to IPC before the renderer can call. */
+/**
+ * One keystore session for the app's life, bound to IPC before the renderer can call. It always
+ * has an HSM backend (the default module search list unless KEYROOM_PKCS11_MODULE names one), so
+ * that the Tokens screen can list tokens and log in without any setting.
+ */
 async function setupIpc(win: BrowserWindow): Promise<Session> {
   const dataDir = app.getPath('userData');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -107,7 +82,7 @@ async function setupIpc(win: BrowserWindow): Promise<Session> {
 }
 
 async function start(): Promise<void> {
-  setupSecurity();
+  hardenSession(electronSessions.defaultSession, HARDENING); // other sessions: as their webContents are created
   setupMenu();
   mainWindow = createWindow();
   keyroom = await setupIpc(mainWindow);
@@ -132,8 +107,8 @@ function setupQuit(): void {
 }
 
 setupPaths();
-app.enableSandbox(); // before any window: every renderer is sandboxed, whatever its options say
-if (!app.requestSingleInstanceLock()) {
+// Before any window: sandbox every renderer, take the single-instance lock, harden each webContents.
+if (!hardenApp(app, HARDENING)) {
   app.quit();
 } else {
   app.on('second-instance', () => {

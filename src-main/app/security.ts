@@ -1,16 +1,18 @@
 /**
  * What the window may do, as data: the Content-Security-Policy, the permission table, the
  * window's webPreferences and which requests may leave the renderer. Pure (Electron types only),
- * so test/unit/app/security.test.ts checks every rule without an Electron binary; main.ts
- * applies them. Offline is enforced here, not assumed: an air-gapped tool makes no connection.
+ * so test/unit/app/security.test.ts checks every rule without an Electron binary; hardening.ts
+ * installs them and main.ts opens the window with windowOptions(). Offline is enforced here, not
+ * assumed: an air-gapped tool makes no connection.
  */
 import type { BrowserWindowConstructorOptions } from 'electron';
 
 /**
  * Our bundle only: no remote origin, no inline script or style, no eval, no connections, no
  * frames, no plugins, no forms. `img-src data:` lets the renderer show a QR code or an icon it
- * draws itself; nothing else is a data source. (For file:// pages the same policy must also be
- * in src-renderer/index.html's meta tag: response headers reach only http(s) loads.)
+ * draws itself; nothing else is a data source. Delivered twice from this one table: as a response
+ * header (hardening.ts) and, because file:// pages get no response headers, as the <meta> tag the
+ * build puts into index.html (META_CSP, electron.vite.config.ts).
  */
 export const CSP_DIRECTIVES = {
   'default-src': ["'none'"],
@@ -27,9 +29,20 @@ export const CSP_DIRECTIVES = {
   'base-uri': ["'none'"],
 } as const satisfies Readonly<Record<string, readonly string[]>>;
 
-export const CSP = Object.entries(CSP_DIRECTIVES)
-  .map(([directive, sources]) => `${directive} ${sources.join(' ')}`)
-  .join('; ');
+function serialise(directives: readonly (readonly [string, readonly string[]])[]): string {
+  return directives.map(([directive, sources]) => `${directive} ${sources.join(' ')}`).join('; ');
+}
+
+export const CSP = serialise(Object.entries(CSP_DIRECTIVES));
+
+/**
+ * Directives a <meta> policy cannot carry: the CSP spec has browsers ignore them there, and
+ * Chromium says so with a console error on every load. The header still carries them.
+ */
+export const HEADER_ONLY_DIRECTIVES: readonly string[] = ['frame-ancestors', 'report-uri', 'sandbox'];
+
+/** CSP as index.html's <meta http-equiv="Content-Security-Policy"> carries it. */
+export const META_CSP = serialise(Object.entries(CSP_DIRECTIVES).filter(([directive]) => !HEADER_ONLY_DIRECTIVES.includes(directive)));
 
 /**
  * Every permission Chromium may ask for, and why Keyroom refuses it. Nothing is granted: the

@@ -44,8 +44,15 @@ export class UsageError extends Error {}
  */
 const VERBATIM_FIELDS: ReadonlySet<string> = new Set(['Encrypt.Plaintext', 'CreateKey.Description', 'UpdateKeyDescription.Description']);
 
+/**
+ * Fields that mean nothing on a command line: OperationId lets the app follow and cancel a call,
+ * and a command is followed by its terminal and cancelled with Ctrl-C.
+ */
+const APP_ONLY_FIELDS: ReadonlySet<string> = new Set(['OperationId']);
+
+/** The parameters the command line takes (and its help lists) for `operation`. */
 export function parameterNames(operation: OperationName): string[] {
-  return Object.keys(OPERATIONS[operation].input.shape);
+  return Object.keys(OPERATIONS[operation].input.shape).filter((f) => !APP_ONLY_FIELDS.has(f));
 }
 
 function secretNames(operation: OperationName): readonly string[] {

@@ -35,7 +35,9 @@ export function operationHelp(name: OperationName): string {
   const params = parameterNames(name).filter((p) => !secrets.has(p));
   const lines = [`Usage: keyroom ${name}${params.map((p) => (isRequired(name, p) ? ` --${p} <value>` : ` [--${p} <value>]`)).join('')}`, '', def.summary];
   if (secrets.size) lines.push('', `Secrets (${[...secrets].join(', ')}) are read from a file, the environment or a prompt, never from arguments.`);
-  lines.push('', `Error codes: ${[...def.errors, 'InvalidParameter', 'MissingParameter', 'Internal'].filter((c, i, all) => all.indexOf(c) === i).join(', ')}`);
+  // Cancelled answers CancelOperation, which is the app's: a command is stopped with Ctrl-C.
+  const codes = [...def.errors, 'InvalidParameter', 'MissingParameter', 'Internal'].filter((c, i, all) => c !== 'Cancelled' && all.indexOf(c) === i);
+  lines.push('', `Error codes: ${codes.join(', ')}`);
   lines.push('', GLOBAL_HELP);
   return lines.join('\n') + '\n';
 }

@@ -116,6 +116,8 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
       const p = await passphrase(cmd.globals, env, false);
       secretBuffers.push(p);
       await session.unlock(p);
+      // The passphrase that just opened the keystore is the current one.
+      if (cmd.operation === 'ChangePassphrase') input.CurrentPassphrase = p.toString('utf8');
     }
     if (cmd.operation === 'ChangePassphrase') {
       const p = await newPassphrase(cmd.globals, env);

@@ -10,8 +10,14 @@ import type { DispatchResult } from '../../src-shared/contract/api';
 import { parseInput } from '../../src-shared/contract/validate';
 import type { Session } from '../services/session';
 import { HANDLERS, type Handler } from './handlerTable';
+import { operationsOf, type ProgressSink } from './operationsUnderWay';
 
 export type { DispatchResult };
+
+export interface DispatchOptions {
+  /** Where the progress events of a long-running call with an OperationId go (its caller only). */
+  onProgress?: ProgressSink;
+}
 
 export function toErrorData(e: unknown, requestId: string): ErrorData {
   if (e instanceof KmsError) return { Code: e.code, Message: e.message, RequestId: requestId };
@@ -21,16 +27,23 @@ export function toErrorData(e: unknown, requestId: string): ErrorData {
   return { Code: 'Internal', Message: `Internal error (${kind}); nothing was changed. Report it with this RequestId.`, RequestId: requestId };
 }
 
-export async function dispatch(session: Session, name: string, rawInput: unknown): Promise<DispatchResult> {
+export async function dispatch(session: Session, name: string, rawInput: unknown, opts: DispatchOptions = {}): Promise<DispatchResult> {
   const requestId = randomUUID();
   try {
     if (!isOperationName(name)) throw new KmsError('InvalidParameter', `Unknown operation ${name}.`);
     const input = parseInput(name, rawInput);
-    if (OPERATIONS[name].keystore === 'open') await session.carryOutDueWork();
-    const handler = HANDLERS[name] as Handler<OperationName>;
-    const value = await handler(input, { session, requestId });
-    // RequestId is also the id of the audit entry the operation wrote, if it wrote one.
-    return { ok: true, value: Object.assign({}, value, { RequestId: requestId }) };
+    // Registered before any await, so that a CancelOperation sent right after finds it.
+    const operationId = OPERATIONS[name].longRunning ? (input as { OperationId?: string }).OperationId : undefined;
+    const running = operationsOf(session).begin(name, operationId, opts.onProgress);
+    try {
+      if (OPERATIONS[name].keystore === 'open') await session.carryOutDueWork();
+      const handler = HANDLERS[name] as Handler<OperationName>;
+      const value = await handler(input, { session, requestId, signal: running.signal, progress: running.progress });
+      // RequestId is also the id of the audit entry the operation wrote, if it wrote one.
+      return { ok: true, value: Object.assign({}, value, { RequestId: requestId }) };
+    } finally {
+      running.end();
+    }
   } catch (e) {
     return { ok: false, error: toErrorData(e, requestId) };
   }

@@ -13,9 +13,13 @@ import * as mac from '../services/kms/mac';
 import * as asymmetric from '../services/kms/asymmetric';
 import * as importMaterial from '../services/kms/importMaterial';
 import * as tokens from '../services/tokens';
+import { digestFile } from '../services/files/digestFile';
+import type { OperationControl } from '../services/operationControl';
 import * as keystoreSession from './keystoreSession';
+import { cancelOperation } from './operationsUnderWay';
 
-export interface HandlerContext {
+/** The session, the request's id, and (for long-running operations) its cancel signal and progress. */
+export interface HandlerContext extends OperationControl {
   session: Session;
   requestId: string;
 }
@@ -32,8 +36,9 @@ export const HANDLERS: HandlerTable = {
   BackupKeystore: (i, c) => keystoreOps.backupKeystore(c.session, i, c.requestId),
   VerifyAuditLog: (_i, c) => keystoreOps.verifyAuditLog(c.session),
   ExportAuditLog: (i, c) => keystoreOps.exportAuditLog(c.session, i),
+  ListAuditEvents: (i, c) => keystoreOps.listAuditEvents(c.session, i),
 
-  CreateKey: (i, c) => keys.createKey(c.session.kms, i, c.requestId),
+  CreateKey: (i, c) => keys.createKey(c.session.kms, i, c.requestId, c),
   DescribeKey: (i, c) => keys.describeKey(c.session.kms, i),
   ListKeys: (i, c) => keys.listKeys(c.session.kms, i),
   EnableKey: (i, c) => keys.enableKey(c.session.kms, i, c.requestId),
@@ -61,6 +66,7 @@ export const HANDLERS: HandlerTable = {
   VerifyMac: (i, c) => mac.verifyMac(c.session.kms, i, c.requestId),
 
   GetPublicKey: (i, c) => asymmetric.getPublicKey(c.session.kms, i),
+  ExportPublicKey: (i, c) => asymmetric.exportPublicKey(c.session.kms, i, c.requestId),
   AsymmetricSign: (i, c) => asymmetric.asymmetricSign(c.session.kms, i, c.requestId),
   AsymmetricVerify: (i, c) => asymmetric.asymmetricVerify(c.session.kms, i, c.requestId),
   AsymmetricEncrypt: (i, c) => asymmetric.asymmetricEncrypt(c.session.kms, i, c.requestId),
@@ -71,4 +77,9 @@ export const HANDLERS: HandlerTable = {
   DeleteKeyMaterial: (i, c) => importMaterial.deleteKeyMaterial(c.session.kms, i, c.requestId),
 
   ListTokens: (_i, c) => tokens.listTokens(c.session),
+  LoginToken: (i, c) => tokens.loginToken(c.session, i),
+  LogoutToken: (_i, c) => tokens.logoutToken(c.session),
+
+  DigestFile: (i, c) => digestFile(i, c),
+  CancelOperation: (i, c) => cancelOperation(c.session, i),
 };

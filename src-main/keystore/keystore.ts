@@ -150,9 +150,14 @@ export class Keystore {
    * with a second connection; if it does not verify, this keystore is closed and the old
    * passphrase still opens the file.
    */
-  async changePassphrase(newPassphrase: Buffer): Promise<void> {
+  /** @throws KmsError IncorrectPassphrase when `currentPassphrase` does not open the file (nothing changed). */
+  async changePassphrase(currentPassphrase: Buffer, newPassphrase: Buffer): Promise<void> {
+    const currentLiteral = passphraseLiteral(currentPassphrase);
     const keyLiteral = passphraseLiteral(newPassphrase);
     return this.exclusive('changePassphrase', async () => {
+      if (!(await fileOpensWith(this.path, currentLiteral))) {
+        throw new KmsError('IncorrectPassphrase', 'The current passphrase is not the one that opens this keystore; the passphrase was not changed.');
+      }
       try {
         await this.conn.exec(`PRAGMA rekey = ${keyLiteral}`);
       } catch (e) {

@@ -3,8 +3,9 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { OperationInput, OperationOutput } from '../../src-shared/contract/operations';
 import { SCHEMA_VERSION } from '../keystore/schema';
-import { appendAudit, exportAuditLog as exportAudit, verifyAuditChain } from './audit/auditLog';
+import { appendAudit, exportAuditLog as exportAudit, listAuditEvents as readAuditEvents, verifyAuditChain } from './audit/auditLog';
 import { now } from './kms/context';
+import { paging } from './kms/keyAccess';
 import { wipe } from '../crypto/wipe';
 import type { Session } from './session';
 
@@ -22,11 +23,12 @@ export async function initKeystore(session: Session, input: OperationInput<'Init
 
 export async function changePassphrase(session: Session, input: OperationInput<'ChangePassphrase'>, requestId: string): Promise<OperationOutput<'ChangePassphrase'>> {
   const kms = session.kms;
+  const current = Buffer.from(input.CurrentPassphrase, 'utf8');
   const passphrase = Buffer.from(input.NewPassphrase, 'utf8');
   try {
-    await kms.keystore.changePassphrase(passphrase);
+    await kms.keystore.changePassphrase(current, passphrase);
   } finally {
-    wipe(passphrase);
+    wipe(current, passphrase);
   }
   await kms.keystore.transaction((tx) => appendAudit(tx, { requestId, operation: 'ChangePassphrase' }, now(kms)));
   return { Keystore: session.keystorePath };
@@ -51,3 +53,10 @@ export async function exportAuditLog(session: Session, input: OperationInput<'Ex
   return { OutputFile: input.OutputFile, Entries: r.entries, Sha256: r.sha256 };
 }
 
+
+export async function listAuditEvents(session: Session, input: OperationInput<'ListAuditEvents'>): Promise<OperationOutput<'ListAuditEvents'>> {
+  const { pageNumber, pageSize, offset } = paging(input);
+  const filter = { ...(input.Operation ? { operation: input.Operation } : {}), ...(input.KeyId ? { keyId: input.KeyId } : {}) };
+  const { total, events } = await session.kms.keystore.read((db) => readAuditEvents(db, filter, { limit: pageSize, offset }));
+  return { Events: events, TotalCount: total, PageNumber: pageNumber, PageSize: pageSize };
+}

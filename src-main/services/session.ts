@@ -10,7 +10,8 @@ import { Keystore } from '../keystore/keystore';
 import type { KeyBackend } from '../backends/backend';
 import { SoftwareBackend } from '../backends/software/softwareBackend';
 import { Pkcs11Backend } from '../backends/pkcs11/pkcs11Backend';
-import { Pkcs11SessionManager } from '../backends/pkcs11/sessionManager';
+import { Pkcs11SessionManager, type TokenIdentity } from '../backends/pkcs11/sessionManager';
+import { wipe } from '../crypto/wipe';
 import { carryOutDueWork, type DueWorkReport } from './kms/dueWork';
 import type { KmsContext } from './kms/context';
 
@@ -20,7 +21,10 @@ export interface HsmOptions {
   modulePath?: string;
   /** The token's label; when absent, the only initialised token. */
   tokenLabel?: string;
-  /** Asked only when an HSM key is used; the Buffer is zeroed after login. */
+  /**
+   * Asked only when an HSM key is used and the session is not logged in (LoginToken); the Buffer
+   * is zeroed after login. The app's throws: its PIN comes through LoginToken.
+   */
   pin: () => Promise<Buffer>;
 }
 
@@ -46,6 +50,7 @@ export class Session {
     this.clock = opts.clock ?? (() => new Date());
     this.creator = opts.creator ?? safeUserName();
     this.hsmModulePath = opts.hsm?.modulePath;
+    this.hsm = opts.hsm;
     const hsm = opts.hsm;
     if (hsm) {
       this.hsmBackend = new Pkcs11Backend(async () =>
@@ -58,6 +63,44 @@ export class Session {
   /** The PKCS#11 library path the operator named, if any (ListTokens). */
   readonly hsmModulePath: string | undefined;
   private readonly hsmBackend: Pkcs11Backend | undefined;
+  private readonly hsm: HsmOptions | undefined;
+
+  /**
+   * Log in to the token now with `pin` (zeroed here, once the session manager has its own copy,
+   * which it keeps to log in again after the token is unplugged and returns). HSM operations
+   * then use this login instead of asking `pin()`. A refused login keeps nothing, and leaves an
+   * earlier login in place.
+   * @throws KmsError Hsm.NotConfigured, InvalidParameter.TokenLabel, Hsm.PinIncorrect, Hsm.* of the token
+   */
+  async loginToken(pin: Buffer, tokenLabel?: string): Promise<TokenIdentity> {
+    try {
+      const hsm = this.hsm;
+      if (!hsm || !this.hsmBackend) {
+        throw new KmsError('Hsm.NotConfigured', 'No PKCS#11 module is configured for this session: give --pkcs11-module or KEYROOM_PKCS11_MODULE.');
+      }
+      if (tokenLabel !== undefined && hsm.tokenLabel !== undefined && tokenLabel !== hsm.tokenLabel) {
+        throw new KmsError(
+          'InvalidParameter.TokenLabel',
+          `This session was started for token "${hsm.tokenLabel}" (--token or KEYROOM_TOKEN), not "${tokenLabel}"; log in to that token, or start Keyroom for the other one.`,
+        );
+      }
+      const manager = await Pkcs11SessionManager.open({ modulePath: hsm.modulePath ?? null, tokenLabel: tokenLabel ?? hsm.tokenLabel ?? null, pin });
+      await this.hsmBackend.useSessionManager(manager);
+      return manager.token;
+    } finally {
+      wipe(pin);
+    }
+  }
+
+  /** Log out of the token and forget its PIN: the next HSM use needs LoginToken (or `pin()`) again. */
+  async logoutToken(): Promise<void> {
+    await this.hsmBackend?.close();
+  }
+
+  /** The token the session is logged in to now (by LoginToken or by `pin()`), if any. */
+  get loggedInToken(): TokenIdentity | undefined {
+    return this.hsmBackend?.connectedToken;
+  }
 
   /** Lock the keystore and log out of the token: the end of a CLI run or of the app. */
   async dispose(): Promise<void> {
@@ -101,11 +144,17 @@ export class Session {
     }
   }
 
-  /** Create a new keystore and leave it open. */
+  /**
+   * Create a new keystore and leave it open. The open one (if any) is locked only once the new
+   * one exists, so a refused create (Keystore.AlreadyExists) leaves it open.
+   */
   async create(passphrase: Buffer): Promise<void> {
-    if (this.kmsContext) await this.lock();
     const keystore = await Keystore.create(this.keystorePath, passphrase);
-    this.kmsContext = { keystore, clock: this.clock, backends: this.backends, creator: this.creator };
+    try {
+      await this.lock();
+    } finally {
+      this.kmsContext = { keystore, clock: this.clock, backends: this.backends, creator: this.creator };
+    }
   }
 
   private dueWork: Promise<DueWorkReport> | null = null;

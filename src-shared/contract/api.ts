@@ -14,8 +14,24 @@ export type DispatchResult<N extends OperationName = OperationName> =
   | { ok: true; value: OperationOutput<N> & { RequestId: string } }
   | { ok: false; error: ErrorData };
 
+/** What a long-running operation is doing now, for a progress bar: `Done` of `Total` units. */
+export type ProgressPhase = 'Generating' | 'Hashing' | 'Writing';
+export interface ProgressEvent {
+  /** The OperationId its caller gave it. */
+  OperationId: string;
+  Operation: OperationName;
+  Phase: ProgressPhase;
+  /** Bytes (Hashing) or steps done; absent when the work cannot be counted (key generation). */
+  Done?: number;
+  Total?: number;
+}
+
+/** The contract's verbs, one per operation, and the one subscription: progress events. */
 export type KeyroomApi = {
   [N in OperationName]: (input: z.input<Operations[N]['input']>) => Promise<DispatchResult<N>>;
+} & {
+  /** Listen to progress events of the operations under way; returns the unsubscribe function. */
+  onProgress(listener: (event: ProgressEvent) => void): () => void;
 };
 
 type NotInApp = Exclude<OperationName, AppOperationName>;
@@ -29,6 +45,9 @@ export const IPC_CHANNEL_PREFIX = 'keyroom:';
 
 export type IpcChannel = `${typeof IPC_CHANNEL_PREFIX}${OperationName}`;
 
+/** The one main-to-renderer channel: ProgressEvents, sent only to the window that started the operation. */
+export const PROGRESS_CHANNEL = 'keyroom:progress';
+
 /** The IPC channel of an operation: `keyroom:CreateKey`. */
 export function channelOf<N extends OperationName>(name: N): `${typeof IPC_CHANNEL_PREFIX}${N}` {
   return `${IPC_CHANNEL_PREFIX}${name}`;
@@ -36,10 +55,19 @@ export function channelOf<N extends OperationName>(name: N): `${typeof IPC_CHANN
 
 /**
  * Build the API over a transport that sends one input on one channel and resolves to what the
- * other side answered. Only the input is passed on: extra arguments never cross.
+ * other side answered, and that delivers progress events to one listener until unsubscribed.
+ * Only the input is passed on: extra arguments never cross, and a listener gets the event alone
+ * (never the transport's event object, which would carry the sender).
  */
-export function createKeyroomApi(invoke: (channel: IpcChannel, input: unknown) => Promise<unknown>): KeyroomApi {
-  const api: Record<string, (input: unknown) => Promise<unknown>> = {};
+export function createKeyroomApi(
+  invoke: (channel: IpcChannel, input: unknown) => Promise<unknown>,
+  subscribe: (listener: (event: ProgressEvent) => void) => () => void,
+): KeyroomApi {
+  const api: Record<string, unknown> = {};
   for (const name of APP_OPERATION_NAMES) api[name] = (input: unknown) => invoke(channelOf(name), input);
+  api.onProgress = (listener: (event: ProgressEvent) => void) => {
+    if (typeof listener !== 'function') throw new TypeError('onProgress takes a function');
+    return subscribe((event) => listener(event));
+  };
   return Object.freeze(api) as unknown as KeyroomApi;
 }

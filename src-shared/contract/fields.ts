@@ -88,3 +88,17 @@ export const passphraseField = z
   .max(1024, 'a passphrase has at most 1024 characters');
 
 export const filePathField = z.string().min(1, 'give a file path').max(4096);
+
+/**
+ * A token's user PIN. PKCS#11 allows 4 to 255 bytes in general; the token itself enforces its own
+ * ulMinPinLen/ulMaxPinLen and answers Hsm.PinIncorrect below them.
+ */
+export const pinField = z.string().min(4, 'a PIN has at least 4 characters').max(255, 'a PIN has at most 255 characters');
+
+/**
+ * The id a caller gives a long-running operation so that it can follow its progress and cancel
+ * it (CancelOperation). Chosen by the caller, a UUID, unique among the operations under way.
+ */
+export const operationIdField = z.string().regex(UUID, 'an OperationId is a UUID');
+
+export const digestAlgorithmField = z.enum(['SHA_256', 'SHA_384', 'SM3']);

@@ -14,6 +14,7 @@ export const APP_OPERATION_NAMES = [
   'BackupKeystore',
   'VerifyAuditLog',
   'ExportAuditLog',
+  'ListAuditEvents',
   'CreateKey',
   'DescribeKey',
   'ListKeys',
@@ -39,6 +40,7 @@ export const APP_OPERATION_NAMES = [
   'GenerateMac',
   'VerifyMac',
   'GetPublicKey',
+  'ExportPublicKey',
   'AsymmetricSign',
   'AsymmetricVerify',
   'AsymmetricEncrypt',
@@ -47,6 +49,10 @@ export const APP_OPERATION_NAMES = [
   'ImportKeyMaterial',
   'DeleteKeyMaterial',
   'ListTokens',
+  'LoginToken',
+  'LogoutToken',
+  'DigestFile',
+  'CancelOperation',
 ] as const satisfies readonly AppOperationName[];
 
 type Unlisted = Exclude<AppOperationName, (typeof APP_OPERATION_NAMES)[number]>;

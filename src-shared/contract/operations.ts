@@ -25,6 +25,9 @@ import {
   pageSizeField,
   passphraseField,
   filePathField,
+  pinField,
+  operationIdField,
+  digestAlgorithmField,
 } from './fields';
 
 /** What an operation needs before its handler runs. */
@@ -39,7 +42,7 @@ export const FRONT_DOORS = ['cli', 'app'] as const satisfies readonly FrontDoor[
 
 export interface OperationDef<I extends z.ZodObject = z.ZodObject> {
   summary: string;
-  group: 'Keystore' | 'Keys' | 'Versions' | 'Aliases' | 'Cryptography' | 'Import' | 'Audit' | 'Tokens';
+  group: 'Keystore' | 'Keys' | 'Versions' | 'Aliases' | 'Cryptography' | 'Import' | 'Audit' | 'Tokens' | 'Files';
   input: I;
   keystore: KeystoreNeed;
   /** Secret inputs: the CLI never takes them as arguments, only from a file, env or a prompt. */
@@ -47,6 +50,12 @@ export interface OperationDef<I extends z.ZodObject = z.ZodObject> {
   errors: readonly ErrorCode[];
   /** The front doors that offer the operation; both when absent. */
   frontDoors?: readonly FrontDoor[];
+  /**
+   * Long enough to need progress and a way out (RSA-4096 generation, hashing a large file): the
+   * input takes an optional OperationId, progress events carry it, and CancelOperation with it
+   * stops the operation before anything is written (it then answers Cancelled).
+   */
+  longRunning?: true;
 }
 
 const KEY_ERRORS = ['NotFound.Key', 'NotFound.Alias'] as const satisfies readonly ErrorCode[];
@@ -128,12 +137,14 @@ export const OPERATIONS = {
     errors: [],
   }),
   ChangePassphrase: op({
-    summary: 'Re-encrypt the keystore under a new passphrase (from --new-passphrase-file, KEYROOM_NEW_PASSPHRASE or a prompt).',
+    summary: 'Re-encrypt the keystore under a new passphrase. The current one is the passphrase that opens it; the new one comes from --new-passphrase-file, KEYROOM_NEW_PASSPHRASE or a prompt.',
     group: 'Keystore',
     keystore: 'open',
-    input: z.object({ NewPassphrase: passphraseField }).strict(),
-    secrets: ['NewPassphrase'],
-    errors: ['InvalidParameter.Passphrase', 'Keystore.Io'],
+    // The current passphrase too: an unlocked window left unattended must not be enough to take
+    // the keystore over. The command line passes the one it unlocked with.
+    input: z.object({ CurrentPassphrase: z.string().min(1, 'give the current passphrase').max(1024), NewPassphrase: passphraseField }).strict(),
+    secrets: ['CurrentPassphrase', 'NewPassphrase'],
+    errors: ['IncorrectPassphrase', 'InvalidParameter.Passphrase', 'Keystore.Io'],
   }),
   BackupKeystore: op({
     summary: 'Write an encrypted copy of the keystore that opens with the same passphrase.',
@@ -156,6 +167,19 @@ export const OPERATIONS = {
     input: z.object({ OutputFile: filePathField }).strict(),
     errors: ['AlreadyExists.File', 'InvalidParameter.OutputFile', 'Keystore.Io'],
   }),
+  ListAuditEvents: op({
+    summary: 'Read the audit log, newest entry first, a page at a time; optionally one operation\'s or one key\'s entries only.',
+    group: 'Audit',
+    keystore: 'open',
+    input: z
+      .object({
+        Operation: z.string().regex(/^[A-Za-z]{1,64}$/, 'an operation name, such as CreateKey').optional(),
+        KeyId: z.string().regex(/^[0-9a-f-]{36}$/i, 'a KeyId is a UUID').optional(),
+        ...paging,
+      })
+      .strict(),
+    errors: [],
+  }),
 
   CreateKey: op({
     summary: 'Create a key (CMK). KeySpec defaults to AES_256, ProtectionLevel to SOFTWARE.',
@@ -171,9 +195,11 @@ export const OPERATIONS = {
         Exportable: boolField.optional(),
         EnableAutomaticRotation: boolField.optional(),
         RotationInterval: z.string().optional(),
+        OperationId: operationIdField.optional(),
       })
       .strict(),
-    errors: [...HSM_ERRORS, 
+    longRunning: true,
+    errors: [...HSM_ERRORS, 'Cancelled',
       'InvalidParameter.KeySpec',
       'InvalidParameter.KeyUsage',
       'InvalidParameter.ProtectionLevel',
@@ -382,6 +408,13 @@ export const OPERATIONS = {
     input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField }).strict(),
     errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeySpec'],
   }),
+  ExportPublicKey: op({
+    summary: 'Write the public key of an asymmetric key version to a new PEM file (never overwriting one).',
+    group: 'Cryptography',
+    keystore: 'open',
+    input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField, OutputFile: filePathField }).strict(),
+    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeySpec', 'AlreadyExists.File', 'InvalidParameter.OutputFile'],
+  }),
   AsymmetricSign: op({
     summary: 'Sign a digest (base64) computed by the caller with the algorithm\'s hash.',
     group: 'Cryptography',
@@ -491,6 +524,41 @@ export const OPERATIONS = {
     keystore: 'none',
     input: z.object({}).strict(),
     errors: ['Hsm.ModuleNotFound', 'Hsm.DeviceError'],
+  }),
+  LoginToken: op({
+    summary: 'Log in to the PKCS#11 token with its user PIN, for the HSM keys used after; the PIN stays in the main process.',
+    group: 'Tokens',
+    keystore: 'none',
+    input: z.object({ Pin: pinField, TokenLabel: z.string().min(1).max(32).optional() }).strict(),
+    secrets: ['Pin'],
+    // The command line asks for the PIN when an HSM key is first used; it keeps no login.
+    frontDoors: ['app'],
+    errors: ['Hsm.ModuleNotFound', 'Hsm.TokenNotPresent', 'Hsm.PinIncorrect', 'Hsm.PinLocked', 'Hsm.DeviceError', 'Hsm.NotConfigured', 'InvalidParameter.TokenLabel'],
+  }),
+  LogoutToken: op({
+    summary: 'Log out of the PKCS#11 token and forget its PIN; HSM keys then need LoginToken again.',
+    group: 'Tokens',
+    keystore: 'none',
+    input: z.object({}).strict(),
+    frontDoors: ['app'],
+    errors: ['Hsm.DeviceError'],
+  }),
+
+  DigestFile: op({
+    summary: 'Hash a file (SHA-256, SHA-384 or SM3), reading it as a stream: the digest to sign, with the file\'s size.',
+    group: 'Files',
+    keystore: 'none',
+    input: z.object({ InputFile: filePathField, Algorithm: digestAlgorithmField, OperationId: operationIdField.optional() }).strict(),
+    longRunning: true,
+    errors: ['InvalidParameter.InputFile', 'Cancelled'],
+  }),
+  CancelOperation: op({
+    summary: 'Stop a long-running operation (by the OperationId its caller gave it) before it writes anything.',
+    group: 'Files',
+    keystore: 'none',
+    input: z.object({ OperationId: operationIdField }).strict(),
+    frontDoors: ['app'],
+    errors: ['NotFound.Operation'],
   }),
 } as const;
 

@@ -57,6 +57,27 @@ export interface Empty {
   [k: string]: never;
 }
 
+/** One audit log entry as ListAuditEvents shows it (the hash chain stays inside; VerifyAuditLog checks it). */
+export interface AuditEvent {
+  Seq: number;
+  RequestId: string;
+  Time: string;
+  Operation: string;
+  KeyId?: string;
+  KeyVersionId?: string;
+  Details: Record<string, string | number | boolean | null>;
+  Result: string;
+}
+
+/** The token this session is logged in to (LoginToken), as ListTokens and LoginToken show it. */
+export interface LoggedInToken {
+  Label: string;
+  SerialNumber: string;
+  SlotId: number;
+}
+
+export type DigestAlgorithm = 'SHA_256' | 'SHA_384' | 'SM3';
+
 /** ListTokens: a PKCS#11 library and the tokens in its slots. */
 export interface ModuleInfoJson {
   Path: string;
@@ -113,6 +134,7 @@ export interface OperationOutputs {
   BackupKeystore: { OutputFile: string; Sha256: string };
   VerifyAuditLog: { Valid: boolean; Entries: number; HeadHash?: string; FirstBadEntry?: number; Reason?: string };
   ExportAuditLog: { OutputFile: string; Entries: number; Sha256: string };
+  ListAuditEvents: { Events: AuditEvent[] } & Paged;
 
   CreateKey: { KeyMetadata: KeyMetadata };
   DescribeKey: { KeyMetadata: KeyMetadata };
@@ -157,5 +179,10 @@ export interface OperationOutputs {
   ImportKeyMaterial: Empty;
   DeleteKeyMaterial: Empty;
 
-  ListTokens: { Module: ModuleInfoJson; Tokens: TokenDescription[] };
+  ExportPublicKey: { KeyId: string; KeyVersionId: string; OutputFile: string; Sha256: string; Fingerprint: string };
+  ListTokens: { Module: ModuleInfoJson; Tokens: TokenDescription[]; LoggedIn?: LoggedInToken };
+  LoginToken: LoggedInToken;
+  LogoutToken: Empty;
+  DigestFile: { InputFile: string; Size: number; Algorithm: DigestAlgorithm; Digest: string };
+  CancelOperation: { Cancelled: true };
 }

@@ -7,7 +7,8 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -15,7 +16,8 @@ import { CSP as APP_CSP } from '../../src-main/app/security';
 import { startTestHost, SOCKET_PATH, type TestHost } from './host/testHost';
 import { launchE2eBrowser, type E2eBrowser } from '../support/e2eBrowser';
 import { makeSoftHsm, type SoftHsm } from '../support/softhsm';
-import { PASSPHRASE, callKeyroom, checkApiShape, checkKeystoreChain, valueOf, waitForApp } from './shellChecks';
+import type { KeyroomApi, ProgressEvent } from '../../src-shared/contract/api';
+import { PASSPHRASE, assertRefused, callKeyroom, checkApiShape, checkKeystoreChain, valueOf, waitForApp } from './shellChecks';
 
 const SPEC = 'shell';
 
@@ -89,17 +91,45 @@ describe('the shell in Chromium through the test host', () => {
     assert.match(hsm.pkcs11Tool(['--list-objects', '--type', 'secrkey']), /Secret Key Object; AES/);
   });
 
-  it(
-    'a refused InitKeystore leaves an open keystore open',
-    { todo: 'Session.create locks an open keystore before Keystore.create refuses (Keystore.AlreadyExists)' },
-    async () => {
-      assert.equal(valueOf('GetKeystoreStatus', await callKeyroom(browser.page, 'GetKeystoreStatus', {})).Unlocked, true);
-      await callKeyroom(browser.page, 'InitKeystore', { Passphrase: 'another passphrase' });
-      const after = valueOf('GetKeystoreStatus', await callKeyroom(browser.page, 'GetKeystoreStatus', {}));
-      if (!after.Unlocked) valueOf('UnlockKeystore', await callKeyroom(browser.page, 'UnlockKeystore', { Passphrase: PASSPHRASE }));
-      assert.equal(after.Unlocked, true, 'the refused InitKeystore locked the keystore');
-    },
-  );
+  it('a refused InitKeystore leaves an open keystore open', async () => {
+    assert.equal(valueOf('GetKeystoreStatus', await callKeyroom(browser.page, 'GetKeystoreStatus', {})).Unlocked, true);
+    const fileBefore = readFileSync(host.keystorePath);
+    assertRefused(await callKeyroom(browser.page, 'InitKeystore', { Passphrase: 'another passphrase' }), 'Keystore.AlreadyExists');
+    const after = valueOf('GetKeystoreStatus', await callKeyroom(browser.page, 'GetKeystoreStatus', {}));
+    if (!after.Unlocked) valueOf('UnlockKeystore', await callKeyroom(browser.page, 'UnlockKeystore', { Passphrase: PASSPHRASE }));
+    assert.equal(after.Unlocked, true, 'the refused InitKeystore locked the keystore');
+    assert.deepEqual(readFileSync(host.keystorePath), fileBefore, 'the keystore file is unchanged');
+    // Still usable without unlocking again.
+    valueOf('ListKeys', await callKeyroom(browser.page, 'ListKeys', {}));
+  });
+
+  it('sends a DigestFile\'s progress to the page that started it, through window.keyroom.onProgress', async () => {
+    const file = join(dir, 'progress.bin');
+    writeFileSync(file, randomBytes(3 * 1024 * 1024));
+    const operationId = randomUUID();
+    const seen = await browser.page.evaluate(
+      async ([inputFile, id]) => {
+        const api = (window as unknown as { keyroom: KeyroomApi }).keyroom;
+        const events: ProgressEvent[] = [];
+        const unsubscribe = api.onProgress((e) => events.push(e));
+        const result = await api.DigestFile({ InputFile: inputFile, Algorithm: 'SHA_256', OperationId: id });
+        unsubscribe();
+        // After unsubscribing, another call's progress no longer reaches the listener.
+        const count = events.length;
+        const later = await api.DigestFile({ InputFile: inputFile, Algorithm: 'SM3', OperationId: crypto.randomUUID() });
+        return { result, events: events.slice(0, count), heardAfterUnsubscribe: events.length - count, laterOk: later.ok };
+      },
+      [file, operationId] as [string, string],
+    );
+    const result = valueOf('DigestFile', seen.result);
+    assert.equal(result.Size, 3 * 1024 * 1024);
+    assert.equal(result.Digest, createHash('sha256').update(readFileSync(file)).digest('hex'));
+    assert.ok(seen.events.length >= 2, `a first and a last event at least: ${JSON.stringify(seen.events)}`);
+    for (const e of seen.events) assert.deepEqual([e.OperationId, e.Operation, e.Phase, e.Total], [operationId, 'DigestFile', 'Hashing', result.Size]);
+    assert.deepEqual(seen.events.map((e) => e.Done).slice(-1), [result.Size]);
+    assert.ok(seen.laterOk);
+    assert.equal(seen.heardAfterUnsubscribe, 0);
+  });
 
   it('shows the page, and the page made no outside connection and broke no policy', async () => {
     const shot = await browser.screenshot('01-placeholder');

@@ -69,6 +69,8 @@ export async function saveScreenshot(page: Page, spec: string, step: string): Pr
   const dir = join(SCREENSHOTS, spec);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${step}.png`);
+  // From the top: the navigation is sticky, and a capture taken mid-scroll shows it mid-page.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path, fullPage: true });
   return path;
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { Session } from '../../src-main/services/session';
+import { Session, type HsmOptions } from '../../src-main/services/session';
 import { dispatch } from '../../src-main/handlers/dispatch';
 import type { OperationName, OperationOutput } from '../../src-shared/contract/operations';
 import type { ErrorData } from '../../src-shared/errors';
@@ -40,13 +40,15 @@ export interface HarnessOptions {
   start?: Date;
   /** Backends beside the software one, e.g. `{ HSM: new Pkcs11Backend(...) }`. */
   backends?: Partial<Record<ProtectionLevel, KeyBackend>>;
+  /** The session's own HSM backend, as the front doors configure it (LoginToken, `pin()`). */
+  hsm?: HsmOptions;
 }
 
 export async function openHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'keyroom-test-'));
   const path = join(dir, 'keystore.db');
   const clock = { now: opts.start ?? new Date('2026-01-15T10:00:00Z') };
-  const session = new Session({ keystorePath: path, clock: () => clock.now, creator: 'tester', backends: opts.backends });
+  const session = new Session({ keystorePath: path, clock: () => clock.now, creator: 'tester', backends: opts.backends, ...(opts.hsm ? { hsm: opts.hsm } : {}) });
   const init = await dispatch(session, 'InitKeystore', { Passphrase: PASSPHRASE });
   assert.ok(init.ok, JSON.stringify(init));
 

@@ -219,7 +219,7 @@ export function moduleNotFound(tried: readonly string[], reason?: string): KmsEr
   return new KmsError(
     'Hsm.ModuleNotFound',
     `No PKCS#11 module could be loaded${reason ? ` (${reason})` : ''}. Tried:\n${list}\n` +
-      'Install the token vendor\'s PKCS#11 library (e.g. `apt-get install softhsm2` or `opensc`) or give its path with --pkcs11-module.',
+      'Install the token vendor\'s PKCS#11 library (e.g. `apt-get install softhsm2` or `opensc`) or give its path: --pkcs11-module on the command line, KEYROOM_PKCS11_MODULE in the environment for the app.',
   );
 }
 

@@ -69,8 +69,8 @@ function attr(type: number, value: pkcs11js.Attribute['value']): pkcs11js.Attrib
 }
 
 export class Pkcs11Backend implements KeyBackend {
-  /** Object handles by CKA_ID and class, valid for one session-manager generation. */
-  private readonly handles = new Map<string, { generation: number; handle: Buffer }>();
+  /** Object handles by CKA_ID and class, valid for one generation of one session manager. */
+  private readonly handles = new Map<string, { manager: Pkcs11SessionManager; generation: number; handle: Buffer }>();
   /** Whether the token's CKM_RSA_PKCS_OAEP takes SHA-256 (learnt on first use). */
   private oaepSha256Native: boolean | undefined;
 
@@ -96,10 +96,29 @@ export class Pkcs11Backend implements KeyBackend {
     this.connecting ??= this.source().finally(() => {
       this.connecting = null;
     });
-    this.manager = await this.connecting;
-    this.handles.clear();
-    this.oaepSha256Native = undefined;
-    return this.manager;
+    const connected = await this.connecting;
+    // A login (useSessionManager) that landed while this connection was made wins.
+    if (this.manager && !this.manager.isClosed && this.manager !== connected) {
+      await connected.close();
+      return this.manager;
+    }
+    this.adopt(connected);
+    return connected;
+  }
+
+  /**
+   * Use `manager` from now on (an explicit login: the app's LoginToken), closing the one in use
+   * after the operations that hold its sessions finish.
+   */
+  async useSessionManager(manager: Pkcs11SessionManager): Promise<void> {
+    const previous = this.manager;
+    this.adopt(manager);
+    if (previous && previous !== manager) await previous.close();
+  }
+
+  /** The token this backend is logged in to now, if it is (without connecting). */
+  get connectedToken(): TokenIdentity | undefined {
+    return this.manager && !this.manager.isClosed ? this.manager.token : undefined;
   }
 
   /** Close the session manager (log out, C_Finalize) if this backend opened or was given one. */
@@ -107,6 +126,13 @@ export class Pkcs11Backend implements KeyBackend {
     const m = this.manager;
     this.manager = null;
     await m?.close();
+  }
+
+  /** Handles and learnt facts belong to one manager: its generations restart at 1. */
+  private adopt(manager: Pkcs11SessionManager): void {
+    this.manager = manager;
+    this.handles.clear();
+    this.oaepSha256Native = undefined;
   }
 
   // ---- generation ----------------------------------------------------------------------------
@@ -227,7 +253,7 @@ export class Pkcs11Backend implements KeyBackend {
   private lookup(manager: Pkcs11SessionManager, s: SessionLease, id: Buffer, cls: ObjectClass, fresh: boolean): Buffer {
     const cacheKey = `${id.toString('hex')}/${cls}`;
     const cached = this.handles.get(cacheKey);
-    if (!fresh && cached && cached.generation === s.generation) return cached.handle;
+    if (!fresh && cached && cached.manager === manager && cached.generation === s.generation) return cached.handle;
     const template = [attr(pkcs11js.CKA_ID, id), attr(pkcs11js.CKA_CLASS, CLASS[cls])];
     let [handle] = this.findObjects(s, template);
     // Private objects are invisible without a login: look again once logged in before saying "gone".
@@ -237,7 +263,7 @@ export class Pkcs11Backend implements KeyBackend {
       const t = s.token;
       throw keyNotFound({ action: 'use the key', tokenLabel: t.label, tokenSerial: t.serial, objectId: id });
     }
-    this.handles.set(cacheKey, { generation: s.generation, handle });
+    this.handles.set(cacheKey, { manager, generation: s.generation, handle });
     return handle;
   }
 

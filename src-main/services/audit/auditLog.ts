@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { SqlExecutor } from '../../keystore/sqlcipher';
 import { writeExclusive } from '../../files/exclusiveFile';
+import type { AuditEvent } from '../../../src-shared/contract/types';
 
 export type AuditDetails = Readonly<Record<string, string | number | boolean | null>>;
 
@@ -121,4 +122,40 @@ export async function exportAuditLog(db: SqlExecutor, outputFile: string): Promi
     }
   });
   return { entries, sha256: digest.digest('hex') };
+}
+
+export interface AuditFilter {
+  operation?: string;
+  keyId?: string;
+}
+
+/**
+ * One page of the log, newest entry first, optionally one operation's or one key's entries.
+ * A read: it appends nothing (as VerifyAuditLog and ExportAuditLog append nothing).
+ */
+export async function listAuditEvents(
+  db: SqlExecutor,
+  filter: AuditFilter,
+  page: { limit: number; offset: number },
+): Promise<{ total: number; events: AuditEvent[] }> {
+  // `? IS NULL OR` keeps one statement for every combination of filters.
+  const where = 'WHERE (?1 IS NULL OR operation = ?1) AND (?2 IS NULL OR key_id = ?2)';
+  const params = [filter.operation ?? null, filter.keyId?.toLowerCase() ?? null];
+  const total = (await db.get<{ n: number }>(`SELECT count(*) AS n FROM audit_log ${where}`, params))!.n;
+  const rows = await db.all<AuditEntry>(`SELECT * FROM audit_log ${where} ORDER BY seq DESC LIMIT ?3 OFFSET ?4`, [...params, page.limit, page.offset]);
+  return { total, events: rows.map(auditEventOf) };
+}
+
+function auditEventOf(r: AuditEntry): AuditEvent {
+  const e: AuditEvent = {
+    Seq: r.seq,
+    RequestId: r.request_id,
+    Time: r.time,
+    Operation: r.operation,
+    Details: JSON.parse(r.details) as AuditEvent['Details'],
+    Result: r.result,
+  };
+  if (r.key_id) e.KeyId = r.key_id;
+  if (r.key_version_id) e.KeyVersionId = r.key_version_id;
+  return e;
 }

@@ -1,5 +1,7 @@
-/** Asymmetric keys: GetPublicKey, AsymmetricSign/Verify over a digest, AsymmetricEncrypt/Decrypt. */
+/** Asymmetric keys: GetPublicKey, ExportPublicKey, AsymmetricSign/Verify over a digest, AsymmetricEncrypt/Decrypt. */
+import { createHash } from 'node:crypto';
 import { KmsError } from '../../../src-shared/errors';
+import { publicKeyFingerprint } from '../../../src-shared/domain/publicKeyFingerprint';
 import { SIGNING_DIGEST, isAsymmetric, type SigningAlgorithm } from '../../../src-shared/domain/keySpecs';
 import type { OperationInput, OperationOutput } from '../../../src-shared/contract/operations';
 import type { SqlExecutor } from '../../keystore/sqlcipher';
@@ -8,6 +10,7 @@ import { appendAudit } from '../audit/auditLog';
 import { spkiToPem } from '../../crypto/keyEncoding';
 import { encryptWithPublicKey, maxAsymmetricPlaintext, verifyDigest } from '../../crypto/publicKeyOps';
 import { wipe } from '../../crypto/wipe';
+import { writeExclusive } from '../../files/exclusiveFile';
 import {
   loadVersion,
   requireAlgorithm,
@@ -46,6 +49,32 @@ function checkDigest(algorithm: SigningAlgorithm, b64: string): Buffer {
 export async function getPublicKey(kms: KmsContext, input: OperationInput<'GetPublicKey'>): Promise<OperationOutput<'GetPublicKey'>> {
   const { key, version } = await kms.keystore.read((db) => asymmetricVersion(db, input.KeyId, input.KeyVersionId));
   return { KeyId: key.key_id, KeyVersionId: version.key_version_id, PublicKey: spkiToPem(publicKeyOf(version)) };
+}
+
+/**
+ * GetPublicKey's PEM, to a new file (never over an existing one, never half-written). The audit
+ * entry records the file and its SHA-256, for the ceremony's list of what left the room; it is
+ * appended before the file is written so that a refused write rolls it back.
+ */
+export async function exportPublicKey(kms: KmsContext, input: OperationInput<'ExportPublicKey'>, requestId: string): Promise<OperationOutput<'ExportPublicKey'>> {
+  return kms.keystore.transaction(async (tx) => {
+    const { key, version } = await asymmetricVersion(tx, input.KeyId, input.KeyVersionId);
+    const pem = Buffer.from(spkiToPem(publicKeyOf(version)), 'utf8');
+    const out = {
+      KeyId: key.key_id,
+      KeyVersionId: version.key_version_id,
+      OutputFile: input.OutputFile,
+      Sha256: createHash('sha256').update(pem).digest('hex'),
+      Fingerprint: publicKeyFingerprint(pem.toString('utf8')),
+    };
+    await appendAudit(
+      tx,
+      { requestId, operation: 'ExportPublicKey', keyId: out.KeyId, keyVersionId: out.KeyVersionId, details: { OutputFile: out.OutputFile, Sha256: out.Sha256, Fingerprint: out.Fingerprint } },
+      now(kms),
+    );
+    await writeExclusive(input.OutputFile, (handle) => handle.writeFile(pem));
+    return out;
+  });
 }
 
 export async function asymmetricSign(kms: KmsContext, input: OperationInput<'AsymmetricSign'>, requestId: string): Promise<OperationOutput<'AsymmetricSign'>> {

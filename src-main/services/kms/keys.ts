@@ -11,6 +11,7 @@ import { DAY_MS, isoTime, now, type KmsContext } from './context';
 import { parseRotationInterval } from './rotationInterval';
 import { wipe } from '../../crypto/wipe';
 import { discardGenerated } from './discardGenerated';
+import { UNCONTROLLED, throwIfCancelled, type OperationControl } from '../operationControl';
 
 const EXTERNAL_SPECS = ['AES_256', 'SM4'] as const;
 
@@ -66,7 +67,17 @@ function checkCreateRequest(input: OperationInput<'CreateKey'>): Omit<KeyRow, 'k
   };
 }
 
-export async function createKey(ctx: KmsContext, input: OperationInput<'CreateKey'>, requestId: string): Promise<OperationOutput<'CreateKey'>> {
+/**
+ * Generation can take seconds (RSA-4096, a slow token), so the caller may cancel it: the signal
+ * is checked before generating, after, and inside the transaction just before its commit; a
+ * cancelled call destroys what the backend made, wipes the material and writes nothing.
+ */
+export async function createKey(
+  ctx: KmsContext,
+  input: OperationInput<'CreateKey'>,
+  requestId: string,
+  control: OperationControl = UNCONTROLLED,
+): Promise<OperationOutput<'CreateKey'>> {
   const base = checkCreateRequest(input);
   const keyId = randomUUID();
   const keyVersionId = randomUUID();
@@ -80,6 +91,8 @@ export async function createKey(ctx: KmsContext, input: OperationInput<'CreateKe
     last_rotation_date: created,
   };
   const backend = backendFor(ctx, key);
+  throwIfCancelled(control, 'CreateKey');
+  control.progress({ Phase: 'Generating' });
   // EXTERNAL keys start without material (PendingImport); everything else gets its first version now.
   const material =
     base.origin === 'EXTERNAL'
@@ -87,6 +100,8 @@ export async function createKey(ctx: KmsContext, input: OperationInput<'CreateKe
       : await backend.generate(base.key_spec, { exportable: base.exportable === 1, keyId, keyVersionId, usage: base.key_usage });
   key.token_serial = material.tokenSerial ?? null;
   try {
+    throwIfCancelled(control, 'CreateKey');
+    control.progress({ Phase: 'Writing' });
     await ctx.keystore.transaction(async (tx) => {
       await insertKey(tx, key);
       await insertVersion(tx, {
@@ -105,9 +120,11 @@ export async function createKey(ctx: KmsContext, input: OperationInput<'CreateKe
         keyVersionId,
         details: { KeySpec: key.key_spec, KeyUsage: key.key_usage, Origin: key.origin, ProtectionLevel: key.protection_level, Exportable: key.exportable === 1 },
       }, created);
+      // The last moment a cancel is honoured: throwing here rolls the writes back.
+      throwIfCancelled(control, 'CreateKey');
     });
   } catch (e) {
-    // No token objects without their keystore record.
+    // No token objects without their keystore record (a failed write, or a cancel).
     await discardGenerated(backend, key, keyVersionId, material);
     throw e;
   } finally {

@@ -15,10 +15,13 @@
  *   token, a host that went away, a channel with no handler) rejects, as `ipcRenderer.invoke`
  *   rejects when IPC fails.
  */
-import { createKeyroomApi, type IpcChannel } from '../../../src-shared/contract/api';
+import { createKeyroomApi, type IpcChannel, type ProgressEvent } from '../../../src-shared/contract/api';
 
-/** What the host answers to `{ id, channel, input }`: the dispatch result, or why there is none. */
-type Answer = { id: number; result: unknown } | { id: number; error: string };
+/**
+ * What the host answers to `{ id, channel, input }`: the dispatch result, or why there is none;
+ * and, unasked, the progress of this page's long-running calls.
+ */
+type Answer = { id: number; result: unknown } | { id: number; error: string } | { progress: ProgressEvent };
 
 interface Pending {
   resolve(result: unknown): void;
@@ -38,8 +41,22 @@ function installKeyroomShim(): void {
     opened = true;
     for (const message of unsent.splice(0)) socket.send(message);
   });
+  const progressListeners = new Set<(event: ProgressEvent) => void>();
   socket.addEventListener('message', (event: MessageEvent) => {
     const answer = JSON.parse(String(event.data)) as Answer;
+    if ('progress' in answer) {
+      // As ipcRenderer.on does: every listener, one failing listener stopping none of the others.
+      for (const listener of [...progressListeners]) {
+        try {
+          listener(answer.progress);
+        } catch (e) {
+          queueMicrotask(() => {
+            throw e;
+          });
+        }
+      }
+      return;
+    }
     const call = pending.get(answer.id);
     pending.delete(answer.id);
     if ('error' in answer) call?.reject(new Error(answer.error));
@@ -66,7 +83,17 @@ function installKeyroomShim(): void {
     });
 
   // As contextBridge.exposeInMainWorld does: the page can call the verbs, not replace them.
-  Object.defineProperty(window, 'keyroom', { value: createKeyroomApi(invoke), enumerable: true, writable: false, configurable: false });
+  const subscribe = (listener: (event: ProgressEvent) => void): (() => void) => {
+    // A wrapper per subscription, as the preload makes: subscribing one function twice gives two.
+    const forward = (event: ProgressEvent) => listener(event);
+    progressListeners.add(forward);
+    return () => {
+      progressListeners.delete(forward);
+    };
+  };
+
+  // As contextBridge.exposeInMainWorld does: the page can call the verbs, not replace them.
+  Object.defineProperty(window, 'keyroom', { value: createKeyroomApi(invoke, subscribe), enumerable: true, writable: false, configurable: false });
 }
 
 installKeyroomShim();

@@ -29,7 +29,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { Session, type HsmOptions } from '../../../src-main/services/session';
 import { dispatch } from '../../../src-main/handlers/dispatch';
 import { operationNamesFor } from '../../../src-shared/contract/operations';
-import { channelOf } from '../../../src-shared/contract/api';
+import { channelOf, type ProgressEvent } from '../../../src-shared/contract/api';
 // The policy the Electron main process sets (security.ts is pure: Electron types only).
 import { CSP as APP_CSP } from '../../../src-main/app/security';
 
@@ -126,7 +126,7 @@ export async function startTestHost(opts: TestHostOptions): Promise<TestHost> {
   };
 }
 
-// ---- the WebSocket: one request, one answer, the dispatch result as is -------------------------
+// ---- the WebSocket: one request, one answer, the dispatch result as is; progress beside ----------
 
 /**
  * The channels the Electron binding (src-main/app/ipc.ts) handles: one per app operation,
@@ -135,7 +135,11 @@ export async function startTestHost(opts: TestHostOptions): Promise<TestHost> {
  */
 const CHANNELS: ReadonlyMap<string, string> = new Map(operationNamesFor('app').map((name) => [channelOf(name), name]));
 
-/** What the shim sends: `{ id, channel, input }`; it gets `{ id, result }` or `{ id, error }`. */
+/**
+ * What the shim sends: `{ id, channel, input }`; it gets `{ id, result }` or `{ id, error }`, and,
+ * while a long-running call of its own is under way, `{ progress }` messages (as Electron sends
+ * them on PROGRESS_CHANNEL to the calling webContents only).
+ */
 interface CallMessage {
   id: number;
   channel: string;
@@ -154,8 +158,11 @@ function bindHandlers(ws: WebSocket, session: Session): void {
     };
     const name = CHANNELS.get(call.channel);
     if (!name) return answer({ error: `No handler registered for '${call.channel}'` });
+    const onProgress = (progress: ProgressEvent) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ progress }));
+    };
     // Calls run concurrently, as ipcMain.handle runs them; dispatch never throws.
-    void dispatch(session, name, call.input).then((result) => answer({ result }));
+    void dispatch(session, name, call.input, { onProgress }).then((result) => answer({ result }));
   });
 }
 

@@ -10,8 +10,8 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import nodePath from 'node:path';
@@ -122,7 +122,8 @@ function sha256(path: string): string {
 
 function nonSecretParameters(name: OperationName): string[] {
   const secrets = new Set<string>((OPERATIONS[name] as { secrets?: readonly string[] }).secrets ?? []);
-  return Object.keys(OPERATIONS[name].input.shape).filter((p) => !secrets.has(p));
+  // OperationId is the app's handle for progress and CancelOperation; the command line has neither.
+  return Object.keys(OPERATIONS[name].input.shape).filter((p) => !secrets.has(p) && p !== 'OperationId');
 }
 
 describe('keyroom command line', () => {
@@ -351,6 +352,35 @@ describe('keyroom command line', () => {
       assert.equal(verdict.Entries, entries, 'one entry per successful write, none for the refusals');
     });
 
+    it('ExportPublicKey writes the PEM OpenSSL reads; ListAuditEvents pages the log newest first', async () => {
+      const ec = ok<{ KeyMetadata: { KeyId: string } }>(await keyroom([...withPass(), 'CreateKey', '--KeySpec', 'EC_P256', '--KeyUsage', 'SIGN/VERIFY']));
+      entries++;
+      const ecId = ec.KeyMetadata.KeyId;
+      const versions = ok<{ KeyVersions: { KeyVersion: { KeyVersionId: string }[] } }>(await keyroom([...withPass(), 'ListKeyVersions', '--KeyId', ecId]));
+      const versionId = versions.KeyVersions.KeyVersion[0]!.KeyVersionId;
+      const pem = nodePath.join(dir, 'ec.pem');
+      const exported = ok<{ OutputFile: string; Sha256: string; Fingerprint: string }>(
+        await keyroom([...withPass(), 'ExportPublicKey', '--KeyId', ecId, '--KeyVersionId', versionId, '--OutputFile', pem]),
+      );
+      entries++;
+      assert.equal(exported.Sha256, sha256(pem));
+      const der = execFileSync('openssl', ['pkey', '-pubin', '-in', pem, '-outform', 'DER']);
+      assert.equal(exported.Fingerprint, createHash('sha256').update(der).digest('hex'));
+      const hash = sha256(ks);
+      failed(await keyroom([...withPass(), 'ExportPublicKey', '--KeyId', ecId, '--KeyVersionId', versionId, '--OutputFile', pem]), 'AlreadyExists.File');
+      assert.equal(sha256(ks), hash, 'the refusal wrote no audit entry');
+
+      const page = ok<{ Events: { Seq: number; Operation: string; KeyId?: string }[]; TotalCount: number; PageSize: number }>(
+        await keyroom([...withPass(), 'ListAuditEvents', '--PageSize', '2']),
+      );
+      assert.equal(page.TotalCount, entries);
+      assert.deepEqual(page.Events.map((e) => [e.Seq, e.Operation]), [[entries, 'ExportPublicKey'], [entries - 1, 'CreateKey']]);
+      const ofKey = ok<{ Events: { KeyId?: string }[]; TotalCount: number }>(await keyroom([...withPass(), 'ListAuditEvents', '--KeyId', ecId]));
+      assert.equal(ofKey.TotalCount, 2);
+      assert.ok(ofKey.Events.every((e) => e.KeyId === ecId));
+      assert.equal(sha256(ks), hash, 'reading the log wrote nothing');
+    });
+
     it('a wrong passphrase is IncorrectPassphrase and leaves the file byte-identical with no journal', async () => {
       const hash = sha256(ks);
       const listing = fs.readdirSync(dir).sort();
@@ -396,6 +426,33 @@ describe('keyroom command line', () => {
       assert.equal(sha256(ks), mainHash, 'a refused backup writes no audit entry');
       assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.partial')), [], 'no temporary file left');
     });
+  });
+
+  it('DigestFile needs no keystore: the digest OpenSSL gives; no OperationId; a bad file exits 1; app-only operations exit 2', async () => {
+    const file = nodePath.join(dir, 'artifact.bin');
+    fs.writeFileSync(file, randomBytes(3 * 1024 * 1024 + 17));
+    const before = fs.readdirSync(dir).sort();
+    const [sm3, sha384, withId, missing, login, cancel, help] = await keyroomAll([
+      [['DigestFile', '--InputFile', file, '--Algorithm', 'SM3']],
+      [['DigestFile', `--InputFile=${file}`, '--Algorithm=SHA_384']],
+      [['DigestFile', '--InputFile', file, '--Algorithm', 'SM3', '--OperationId', '00000000-0000-4000-8000-000000000001']],
+      [['DigestFile', '--InputFile', nodePath.join(dir, 'no-such-artifact'), '--Algorithm', 'SM3']],
+      [['LoginToken']],
+      [['CancelOperation', '--OperationId', '00000000-0000-4000-8000-000000000001']],
+      [['DigestFile', '--help']],
+    ]);
+    assert.ok(sm3 && sha384 && withId && missing && login && cancel && help);
+    const digestOf = (flag: string) => execFileSync('openssl', ['dgst', flag, '-r', file], { encoding: 'utf8' }).split(' ')[0];
+    assert.deepEqual(ok(sm3), { InputFile: file, Size: 3 * 1024 * 1024 + 17, Algorithm: 'SM3', Digest: digestOf('-sm3'), RequestId: ok(sm3).RequestId });
+    assert.equal(ok<{ Digest: string }>(sha384).Digest, digestOf('-sha384'));
+    assert.match(failed(withId, 'InvalidParameter', 2).Message, /no parameter --OperationId/);
+    assert.match(failed(missing, 'InvalidParameter.InputFile').Message, /no-such-artifact/);
+    for (const r of [login, cancel]) assert.match(failed(r, 'InvalidParameter', 2).Message, /for the app only/);
+    assert.equal(help.code, 0, show(help));
+    assert.ok(help.stdout.includes('--InputFile <value>') && help.stdout.includes('--Algorithm <value>'), help.stdout);
+    assert.ok(!help.stdout.includes('OperationId'), help.stdout);
+    assert.deepEqual(fs.readdirSync(dir).sort(), before, 'nothing written');
+    assert.deepEqual(fs.readdirSync(xdg), [], 'no keystore opened or made');
   });
 
   it('no secret appears on stdout or stderr of any call', () => {

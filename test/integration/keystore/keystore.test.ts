@@ -504,7 +504,7 @@ describe('Keystore.changePassphrase', () => {
   test('rekeys: the old passphrase is refused, the new one opens, the data is intact', async (t) => {
     const path = await makeKeystore(t);
     const next = pass("n€w 'passphrase'");
-    await withKeystore(path, (ks) => ks.changePassphrase(next));
+    await withKeystore(path, (ks) => ks.changePassphrase(pass(), next));
     await assertOpenFailsCleanly(path, pass(), 'IncorrectPassphrase');
     const [rows, iter] = await withKeystore(
       path,
@@ -515,11 +515,19 @@ describe('Keystore.changePassphrase', () => {
     assert.ok(iter >= 256_000);
   });
 
+  test('a wrong current passphrase is refused and changes nothing', async (t) => {
+    const path = await makeKeystore(t, pass(), 3);
+    const before = fs.readFileSync(path);
+    await withKeystore(path, (ks) => rejectsWith(ks.changePassphrase(pass('not the current one'), pass('second')), 'IncorrectPassphrase'));
+    assert.deepEqual(fs.readFileSync(path), before);
+    assert.equal(await withKeystore(path, (ks) => ks.read((db) => count(db, 'meta'))), 3);
+  });
+
   test('the keystore stays usable after a rekey, and a bad new passphrase changes nothing', async (t) => {
     const path = await makeKeystore(t, pass(), 1);
     await withKeystore(path, async (ks) => {
-      await rejectsWith(ks.changePassphrase(Buffer.alloc(0)), 'InvalidParameter.Passphrase');
-      await ks.changePassphrase(pass('second'));
+      await rejectsWith(ks.changePassphrase(pass(), Buffer.alloc(0)), 'InvalidParameter.Passphrase');
+      await ks.changePassphrase(pass(), pass('second'));
       await ks.transaction((tx) => tx.run("INSERT INTO meta (name, value) VALUES ('after', '1')"));
     });
     assert.equal(await withKeystore(path, (ks) => ks.read((db) => count(db, 'meta')), pass('second')), 2);
@@ -531,7 +539,7 @@ describe('Keystore.changePassphrase', () => {
     const other = await rawConnection(path, `'${PASS}'`);
     try {
       await other.exec('BEGIN IMMEDIATE');
-      await rejectsWith(ks.changePassphrase(pass('never')), 'Keystore.Locked');
+      await rejectsWith(ks.changePassphrase(pass(), pass('never')), 'Keystore.Locked');
       await other.exec('ROLLBACK');
     } finally {
       await other.close();

@@ -13,6 +13,7 @@ import { openHarness, firstVersionOf, PASSPHRASE, type Harness } from '../../sup
 import { openssl } from '../../support/openssl';
 import type { OperationName, OperationOutput } from '../../../src-shared/contract/operations';
 import type { AuditEntry } from '../../../src-main/services/audit/auditLog';
+import { dispatch } from '../../../src-main/handlers/dispatch';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const NEW_PASSPHRASE = 'audit-test new passphrase ключ';
@@ -209,8 +210,8 @@ describe('audit log: one entry per change and per key use, never a secret', () =
   });
 
   it('keystore operations: ChangePassphrase and BackupKeystore each write one entry, never the passphrase', async () => {
-    await audited('ChangePassphrase', { NewPassphrase: NEW_PASSPHRASE }, () => ({ keyId: null, keyVersionId: null }));
-    await audited('ChangePassphrase', { NewPassphrase: PASSPHRASE }, () => ({ keyId: null, keyVersionId: null }));
+    await audited('ChangePassphrase', { CurrentPassphrase: PASSPHRASE, NewPassphrase: NEW_PASSPHRASE }, () => ({ keyId: null, keyVersionId: null }));
+    await audited('ChangePassphrase', { CurrentPassphrase: NEW_PASSPHRASE, NewPassphrase: PASSPHRASE }, () => ({ keyId: null, keyVersionId: null }));
     const out = nodePath.join(h.dir, 'backup.db');
     const { out: backup, entry } = await audited('BackupKeystore', { OutputFile: out }, () => ({ keyId: null, keyVersionId: null }));
     assert.equal(JSON.parse(entry.details).Sha256, backup.Sha256);
@@ -229,6 +230,7 @@ describe('audit log: one entry per change and per key use, never a secret', () =
     await h.call('ListAliasesByKeyId', { KeyId: keyId });
     await h.call('VerifyAuditLog', {});
     await h.call('ExportAuditLog', { OutputFile: nodePath.join(h.dir, 'reads.jsonl') });
+    await h.call('ListAuditEvents', { KeyId: keyId });
     assert.equal(await lastSeq(h), before);
 
     // h.refuse also proves every table, audit_log included, is unchanged.
@@ -240,7 +242,8 @@ describe('audit log: one entry per change and per key use, never a secret', () =
     await h.refuse('Decrypt', { CiphertextBlob: enc.CiphertextBlob, EncryptionContext: { wrong: 'context' } }, 'InvalidCiphertext');
     await h.call('DisableKey', { KeyId: keyId });
     await h.refuse('Encrypt', { KeyId: keyId, Plaintext: 'refused' }, 'Rejected.KeyState');
-    await h.refuse('ChangePassphrase', { NewPassphrase: 'short' }, 'InvalidParameter.Passphrase');
+    await h.refuse('ChangePassphrase', { CurrentPassphrase: PASSPHRASE, NewPassphrase: 'short' }, 'InvalidParameter.Passphrase');
+    await h.refuse('ChangePassphrase', { CurrentPassphrase: 'not the passphrase', NewPassphrase: 'a perfectly fine new one' }, 'IncorrectPassphrase');
     await h.refuse('BackupKeystore', { OutputFile: nodePath.join(h.dir, 'backup.db') }, 'AlreadyExists.File');
   });
 
@@ -462,5 +465,87 @@ describe('ExportAuditLog', () => {
     await h.refuse('ExportAuditLog', { OutputFile: first }, 'AlreadyExists.File');
     assert.deepEqual(fs.readFileSync(first), before);
     assert.deepEqual(fs.readdirSync(h.dir).filter((n) => n.endsWith('.partial')), []);
+  });
+});
+
+describe('ListAuditEvents', () => {
+  let h: Harness;
+  let keyA: string;
+  let keyB: string;
+
+  before(async () => {
+    h = await openHarness();
+    keyA = (await h.call('CreateKey', { KeySpec: 'AES_256' })).KeyMetadata.KeyId;
+    keyB = (await h.call('CreateKey', { KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY' })).KeyMetadata.KeyId;
+    await h.call('Encrypt', { KeyId: keyA, Plaintext: 'listed? never' });
+    await h.call('CreateAlias', { AliasName: 'alias/listed', KeyId: keyA });
+    await h.call('DisableKey', { KeyId: keyB });
+    await h.call('DisableKey', { KeyId: keyA });
+  });
+  after(() => h.close());
+
+  it('pages through the log newest first, each entry as written, Details parsed', async () => {
+    const entries = await allEntries(h);
+    assert.equal(entries.length, 7);
+    const first = await h.call('ListAuditEvents', { PageSize: 3 });
+    assert.deepEqual({ ...first, Events: undefined, RequestId: undefined }, { Events: undefined, TotalCount: 7, PageNumber: 1, PageSize: 3, RequestId: undefined });
+    assert.deepEqual(first.Events.map((e) => e.Seq), [7, 6, 5]);
+    const newest = entries[6]!;
+    assert.deepEqual(first.Events[0], {
+      Seq: 7,
+      RequestId: newest.request_id,
+      Time: newest.time,
+      Operation: 'DisableKey',
+      KeyId: keyA,
+      Details: {},
+      Result: 'Success',
+    });
+    const third = await h.call('ListAuditEvents', { PageSize: 3, PageNumber: 3 });
+    assert.deepEqual(third.Events.map((e) => e.Seq), [1]);
+    const init = third.Events[0]!;
+    assert.equal(init.Operation, 'InitKeystore');
+    assert.ok(!('KeyId' in init) && !('KeyVersionId' in init), 'no key: the fields are absent, not null');
+    assert.deepEqual(init.Details, JSON.parse(entries[0]!.details));
+    assert.equal(typeof init.Details.SchemaVersion, 'number');
+    const beyond = await h.call('ListAuditEvents', { PageSize: 3, PageNumber: 4 });
+    assert.deepEqual([beyond.Events, beyond.TotalCount], [[], 7]);
+    // The reference's default page: 10.
+    const all = await h.call('ListAuditEvents', {});
+    assert.equal(all.PageSize, 10);
+    assert.deepEqual(all.Events.map((e) => e.Seq), [7, 6, 5, 4, 3, 2, 1]);
+  });
+
+  it('filters by operation, by key, or both; a KeyId in capitals finds the same entries', async () => {
+    const disables = await h.call('ListAuditEvents', { Operation: 'DisableKey' });
+    assert.equal(disables.TotalCount, 2);
+    assert.deepEqual(disables.Events.map((e) => e.KeyId), [keyA, keyB]);
+    const ofA = await h.call('ListAuditEvents', { KeyId: keyA });
+    assert.deepEqual(ofA.Events.map((e) => e.Operation), ['DisableKey', 'CreateAlias', 'Encrypt', 'CreateKey']);
+    assert.equal(ofA.TotalCount, 4);
+    const create = ofA.Events[3]!;
+    assert.match(create.KeyVersionId ?? '', UUID);
+    assert.deepEqual(create.Details, { KeySpec: 'AES_256', KeyUsage: 'ENCRYPT/DECRYPT', Origin: 'Aliyun_KMS', ProtectionLevel: 'SOFTWARE', Exportable: false });
+    assert.deepEqual((await h.call('ListAuditEvents', { KeyId: keyA.toUpperCase() })).Events, ofA.Events);
+    const both = await h.call('ListAuditEvents', { KeyId: keyB, Operation: 'DisableKey' });
+    assert.deepEqual([both.TotalCount, both.Events.map((e) => e.Seq)], [1, [6]]);
+    const none = await h.call('ListAuditEvents', { Operation: 'NoSuchOperation' });
+    assert.deepEqual([none.TotalCount, none.Events], [0, []]);
+  });
+
+  it('writes nothing, and refuses malformed filters and pages with the keystore unchanged', async () => {
+    const before = await h.state();
+    await h.call('ListAuditEvents', { Operation: 'Encrypt' });
+    assert.equal(await h.state(), before, 'a read appends no entry');
+    for (const bad of [{ Operation: 'Create Key' }, { Operation: "x' OR 1=1 --" }, { KeyId: 'alias/listed' }, { PageSize: 101 }, { PageNumber: 0 }, { Seq: 1 }]) {
+      await h.refuse('ListAuditEvents', bad, 'InvalidParameter');
+    }
+    await h.session.lock();
+    try {
+      const r = await dispatch(h.session, 'ListAuditEvents', {});
+      assert.equal(r.ok ? 'ok' : r.error.Code, 'Keystore.Locked');
+    } finally {
+      await h.session.unlock(Buffer.from(PASSPHRASE));
+    }
+    assert.equal(await h.state(), before);
   });
 });

@@ -5,13 +5,17 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createKeyroomApi, channelOf, type DispatchResult, type KeyroomApi } from '../../../src-shared/contract/api';
+import { createKeyroomApi, channelOf, type DispatchResult, type KeyroomApi, type ProgressEvent } from '../../../src-shared/contract/api';
 import { APP_OPERATION_NAMES } from '../../../src-shared/contract/names';
 import { OPERATIONS, OPERATION_NAMES, isForFrontDoor, operationNamesFor } from '../../../src-shared/contract/operations';
-import { generalHelp } from '../../../src-main/cli/help';
+import { generalHelp, operationHelp } from '../../../src-main/cli/help';
 import { parseCommandLine, UsageError } from '../../../src-main/cli/args';
 
 const SESSION_OPERATIONS = ['GetKeystoreStatus', 'UnlockKeystore', 'LockKeystore'] as const;
+/** The app keeps a token login and follows operations under way; each CLI command is one call. */
+const APP_ONLY_OPERATIONS = [...SESSION_OPERATIONS, 'LoginToken', 'LogoutToken', 'CancelOperation'] as const;
+
+const NO_SUBSCRIPTION = () => () => undefined;
 
 describe('window.keyroom', () => {
   it('has one verb per app operation, each sending only its input on keyroom:<Name>', async () => {
@@ -20,8 +24,8 @@ describe('window.keyroom', () => {
     const api: KeyroomApi = createKeyroomApi(async (channel, input) => {
       sent.push([channel, input]);
       return answer;
-    });
-    assert.deepEqual(Object.keys(api), [...APP_OPERATION_NAMES]);
+    }, NO_SUBSCRIPTION);
+    assert.deepEqual(Object.keys(api), [...APP_OPERATION_NAMES, 'onProgress']);
     for (const name of APP_OPERATION_NAMES) assert.equal(typeof api[name], 'function', name);
     assert.ok(Object.isFrozen(api));
 
@@ -34,17 +38,41 @@ describe('window.keyroom', () => {
     ]);
     assert.equal(channelOf('UnlockKeystore'), 'keyroom:UnlockKeystore');
   });
+
+  it('onProgress hands each listener the event alone, until it unsubscribes', () => {
+    // A transport like the preload's: its listeners get (transportEvent, progress).
+    const transport = new Set<(transportEvent: { sender: string }, progress: ProgressEvent) => void>();
+    const api = createKeyroomApi(
+      async () => undefined,
+      (listener) => {
+        const forward = (_e: { sender: string }, progress: ProgressEvent) => listener(progress);
+        transport.add(forward);
+        return () => transport.delete(forward);
+      },
+    );
+    const got: unknown[][] = [];
+    const unsubscribe = api.onProgress((...args: unknown[]) => got.push(args));
+    const event: ProgressEvent = { OperationId: '00000000-0000-4000-8000-000000000001', Operation: 'DigestFile', Phase: 'Hashing', Done: 1, Total: 2 };
+    for (const f of transport) f({ sender: 'the main process' }, event);
+    assert.deepEqual(got, [[event]], 'the listener gets the progress event and nothing of the transport');
+    assert.equal(typeof unsubscribe, 'function');
+    unsubscribe();
+    assert.equal(transport.size, 0);
+    for (const f of transport) f({ sender: 'the main process' }, event);
+    assert.equal(got.length, 1);
+    assert.throws(() => (api.onProgress as (l: unknown) => unknown)('not a function'), TypeError);
+  });
 });
 
 describe('front doors', () => {
-  it('offers the keystore session operations in the app only; every other operation at both', () => {
+  it('offers the keystore session, token login and cancel operations in the app only; every other operation at both', () => {
     for (const name of OPERATION_NAMES) {
-      const appOnly = (SESSION_OPERATIONS as readonly string[]).includes(name);
+      const appOnly = (APP_ONLY_OPERATIONS as readonly string[]).includes(name);
       assert.equal(isForFrontDoor(name, 'app'), true, name);
       assert.equal(isForFrontDoor(name, 'cli'), !appOnly, name);
     }
     assert.deepEqual(operationNamesFor('app'), OPERATION_NAMES);
-    for (const name of SESSION_OPERATIONS) {
+    for (const name of APP_ONLY_OPERATIONS) {
       assert.equal(OPERATIONS[name].keystore, 'none', `${name} runs whether or not the keystore is open`);
       assert.ok(OPERATIONS[name].summary.length > 10);
     }
@@ -53,11 +81,26 @@ describe('front doors', () => {
 
   it('the command line neither lists nor accepts an app-only operation', () => {
     const help = generalHelp();
-    for (const name of SESSION_OPERATIONS) {
+    for (const name of APP_ONLY_OPERATIONS) {
       assert.ok(!new RegExp(`\\b${name}\\b`).test(help), `--help does not list ${name}`);
       assert.throws(() => parseCommandLine([name]), (e: unknown) => e instanceof UsageError && /for the app only/.test(e.message), name);
       assert.throws(() => parseCommandLine([name, '--help']), UsageError, `${name} --help`);
     }
     for (const name of operationNamesFor('cli')) assert.match(help, new RegExp(`^\\s+${name}\\s`, 'm'), name);
+  });
+
+  it('the command line neither lists nor takes OperationId (a command is followed by its terminal, stopped by Ctrl-C)', () => {
+    for (const name of operationNamesFor('cli')) {
+      if (!OPERATIONS[name].longRunning) continue;
+      assert.ok('OperationId' in OPERATIONS[name].input.shape, `${name} takes an OperationId in the app`);
+      assert.doesNotMatch(operationHelp(name), /OperationId|Cancelled/, `${name} --help`);
+      assert.throws(
+        () => parseCommandLine([name, '--OperationId', '00000000-0000-4000-8000-000000000001']),
+        (e: unknown) => e instanceof UsageError && /has no parameter --OperationId/.test(e.message),
+        name,
+      );
+    }
+    const digest = parseCommandLine(['DigestFile', '--InputFile', 'a.bin', '--Algorithm', 'SM3']);
+    assert.deepEqual(digest.kind === 'run' && digest.params, { InputFile: 'a.bin', Algorithm: 'SM3' });
   });
 });

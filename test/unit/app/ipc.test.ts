@@ -5,9 +5,12 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { openHarness, PASSPHRASE, type Harness } from '../../support/kmsHarness';
 import { bindIpc, trustedSender, type FrameLike, type IpcRegistry, type OwnWindow, type SenderEvent } from '../../../src-main/app/ipc';
-import { channelOf, IPC_CHANNEL_PREFIX, type DispatchResult } from '../../../src-shared/contract/api';
+import { channelOf, IPC_CHANNEL_PREFIX, PROGRESS_CHANNEL, type DispatchResult, type ProgressEvent } from '../../../src-shared/contract/api';
 import { APP_OPERATION_NAMES } from '../../../src-shared/contract/names';
 import { operationNamesFor, type OperationName, type OperationOutput } from '../../../src-shared/contract/operations';
 import type { ErrorData } from '../../../src-shared/errors';
@@ -15,10 +18,12 @@ import type { ErrorData } from '../../../src-shared/errors';
 const RENDERER_URL = 'file:///opt/keyroom/out/renderer/index.html';
 const DAY = 86_400_000;
 
-type Listener = (event: SenderEvent, ...args: unknown[]) => unknown;
+/** An invoke event as ipcMain gives it: the sender is a webContents that can be sent to. */
+type FakeEvent = SenderEvent & { readonly sender: FakeContents };
+type Listener = (event: FakeEvent, ...args: unknown[]) => unknown;
 
 /** ipcMain's handle/removeHandler contract: one handler per channel, a second one throws. */
-class FakeIpc implements IpcRegistry<SenderEvent> {
+class FakeIpc implements IpcRegistry<FakeEvent> {
   readonly handlers = new Map<string, Listener>();
   handleCalls = 0;
   handle(channel: string, listener: Listener): void {
@@ -30,27 +35,37 @@ class FakeIpc implements IpcRegistry<SenderEvent> {
     this.handlers.delete(channel);
   }
   /** What ipcRenderer.invoke(channel, input) from `event`'s frame would get back. */
-  async invoke(channel: string, event: SenderEvent, ...args: unknown[]): Promise<DispatchResult> {
+  async invoke(channel: string, event: FakeEvent, ...args: unknown[]): Promise<DispatchResult> {
     const listener = this.handlers.get(channel);
     assert.ok(listener, `no handler on ${channel}`);
     return (await listener(event, ...args)) as DispatchResult;
   }
 }
 
-interface FakeContents {
-  mainFrame: FrameLike;
+/** A webContents: its main frame, and what was sent to it (webContents.send). */
+class FakeContents {
+  readonly sent: [string, unknown[]][] = [];
+  destroyed = false;
+  constructor(public mainFrame: FrameLike) {}
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+  send(channel: string, ...args: unknown[]): void {
+    if (this.destroyed) throw new Error('Object has been destroyed');
+    this.sent.push([channel, args]);
+  }
 }
 
 function fakeWindow(url = RENDERER_URL): OwnWindow & { webContents: FakeContents; destroyed: boolean } {
   const win = {
     destroyed: false,
     isDestroyed: () => win.destroyed,
-    webContents: { mainFrame: { url, parent: null } as FrameLike },
+    webContents: new FakeContents({ url, parent: null }),
   };
   return win;
 }
 
-function eventFrom(contents: FakeContents, frame: FrameLike | null): SenderEvent {
+function eventFrom(contents: FakeContents, frame: FrameLike | null): FakeEvent {
   return { sender: contents, senderFrame: frame };
 }
 
@@ -99,7 +114,7 @@ describe('IPC binding: the sender check', () => {
   });
   after(() => h.close());
 
-  const untrusted: [string, () => SenderEvent][] = [
+  const untrusted: [string, () => FakeEvent][] = [
     ['another window (other webContents, even showing our bundle)', () => {
       const other = fakeWindow();
       return eventFrom(other.webContents, other.webContents.mainFrame);
@@ -122,7 +137,7 @@ describe('IPC binding: the sender check', () => {
   ];
 
   it('refuses every call not from our window\'s main frame showing our bundle, and runs nothing', async () => {
-    const cases: [string, () => SenderEvent][] = [...untrusted];
+    const cases: [string, () => FakeEvent][] = [...untrusted];
     for (const url of otherUrls) {
       cases.push([`our main frame showing ${url}`, () => {
         const frame = win.webContents.mainFrame as { url: string };
@@ -249,7 +264,59 @@ describe('IPC binding: trusted calls', () => {
     assert.equal(ok(await call('VerifyAuditLog', {}), 'VerifyAuditLog').Valid, true);
   });
 
-  it('InitKeystore refuses an existing keystore', async () => {
+  it('InitKeystore refuses an existing keystore, and leaves the open one open', async () => {
+    const before = await h.state();
     assert.equal(err(await call('InitKeystore', { Passphrase: PASSPHRASE })).Code, 'Keystore.AlreadyExists');
+    assert.equal(h.session.isOpen, true);
+    assert.equal(await h.state(), before);
+  });
+
+  it('sends the progress of a call with an OperationId to the calling webContents only, on keyroom:progress', async () => {
+    const file = join(h.dir, 'three-mib.bin');
+    writeFileSync(file, randomBytes(3 * 1024 * 1024));
+    const other = fakeWindow();
+    win.webContents.sent.length = 0;
+    const OperationId = randomUUID();
+    const r = ok(await call('DigestFile', { InputFile: file, Algorithm: 'SHA_256', OperationId }), 'DigestFile');
+    assert.equal(r.Size, 3 * 1024 * 1024);
+    const sent = win.webContents.sent;
+    assert.ok(sent.length >= 2, 'a first and a last event at least');
+    for (const [channel, args] of sent) {
+      assert.equal(channel, PROGRESS_CHANNEL);
+      assert.equal(args.length, 1, 'the event alone');
+      const ev = args[0] as ProgressEvent;
+      assert.equal(ev.OperationId, OperationId);
+      assert.equal(ev.Operation, 'DigestFile');
+      assert.equal(ev.Phase, 'Hashing');
+    }
+    assert.deepEqual(sent.at(-1)?.[1][0], { OperationId, Operation: 'DigestFile', Phase: 'Hashing', Done: r.Size, Total: r.Size });
+    assert.deepEqual(other.webContents.sent, [], 'no other window hears of it');
+
+    // Without an OperationId there is nothing to follow, so nothing is sent.
+    sent.length = 0;
+    ok(await call('DigestFile', { InputFile: file, Algorithm: 'SHA_256' }), 'DigestFile');
+    assert.deepEqual(sent, []);
+
+    // A window closed mid-call: the events stop, the call still answers.
+    win.webContents.destroyed = true;
+    try {
+      assert.equal(ok(await call('DigestFile', { InputFile: file, Algorithm: 'SM3', OperationId: randomUUID() }), 'DigestFile').Size, r.Size);
+    } finally {
+      win.webContents.destroyed = false;
+    }
+    assert.deepEqual(sent, []);
+  });
+
+  it('CancelOperation over IPC stops the caller\'s operation, which answers Cancelled', async () => {
+    const before = await h.state();
+    const OperationId = randomUUID();
+    const created = call('CreateKey', { KeySpec: 'RSA_4096', KeyUsage: 'SIGN/VERIFY', OperationId });
+    const cancel = ok(await call('CancelOperation', { OperationId }), 'CancelOperation');
+    assert.equal(cancel.Cancelled, true);
+    const e = err(await created);
+    assert.equal(e.Code, 'Cancelled');
+    assert.match(e.Message, /nothing was written/);
+    assert.equal(await h.state(), before);
+    assert.equal(err(await call('CancelOperation', { OperationId })).Code, 'NotFound.Operation', 'it is over');
   });
 });

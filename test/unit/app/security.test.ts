@@ -5,13 +5,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CSP,
   CSP_DIRECTIVES,
+  HEADER_ONLY_DIRECTIVES,
+  META_CSP,
   PERMISSIONS,
   REFUSED_SCHEMES,
   isAllowedRequest,
@@ -20,6 +22,7 @@ import {
   windowOptions,
 } from '../../../src-main/app/security';
 import { APP_OPERATION_NAMES } from '../../../src-shared/contract/names';
+import { PROGRESS_CHANNEL } from '../../../src-shared/contract/api';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -62,12 +65,34 @@ describe('Content-Security-Policy', () => {
     assert.equal(d.size, Object.keys(CSP_DIRECTIVES).length);
   });
 
-  it('is as strict in the page itself (the meta tag is what applies to file:// pages)', () => {
-    const html = readFileSync(join(ROOT, 'src-renderer', 'index.html'), 'utf8');
-    const meta = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]+)"/i.exec(html);
-    assert.ok(meta?.[1], 'index.html has a CSP meta tag');
-    assertStrictCsp(meta[1], 'index.html');
-    assert.ok(!/<script(?![^>]*\bsrc=)[^>]*>/i.test(html), 'index.html has no inline script');
+  it('is in the built page as META_CSP: the same policy, less what a meta tag cannot carry', () => {
+    assertStrictCsp(META_CSP, 'META_CSP');
+    const header = directives(CSP);
+    const meta = directives(META_CSP);
+    for (const name of HEADER_ONLY_DIRECTIVES) assert.equal(meta.has(name), false, `${name} is header-only`);
+    assert.deepEqual([...meta], [...header].filter(([name]) => !HEADER_ONLY_DIRECTIVES.includes(name)));
+
+    // The source page has none of its own (the build adds it, electron.vite.config.ts).
+    const source = readFileSync(join(ROOT, 'src-renderer', 'index.html'), 'utf8');
+    assert.ok(!/http-equiv\s*=\s*["']?Content-Security-Policy/i.test(source), 'src-renderer/index.html has no CSP of its own');
+
+    // The built page (npm test builds before it tests): exactly one policy, exactly META_CSP, in
+    // the attribute order and quoting test/e2e/host/testHost.ts rewrites, before any script or style.
+    const built = join(ROOT, 'out', 'renderer', 'index.html');
+    assert.ok(existsSync(built), `${built} is missing: run \`npm run build\` first (npm test does)`);
+    const html = readFileSync(built, 'utf8');
+    const metas = [...html.matchAll(/<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"/gi)];
+    assert.equal(metas.length, 1, 'one CSP meta tag');
+    const uncommented = html.replace(/<!--[^]*?-->/g, '');
+    assert.equal(uncommented.match(/Content-Security-Policy/gi)?.length, 1, 'no other policy, in any form');
+    assert.equal(metas[0]![1], META_CSP);
+    const at = metas[0]!.index;
+    for (const tag of [/<script\b/i, /<link\b/i, /<style\b/i]) {
+      const m = tag.exec(html);
+      assert.ok(!m || m.index > at, `the policy comes before the first ${tag.source}`);
+    }
+    assert.ok(!/<script(?![^>]*\bsrc=)[^>]*>/i.test(html), 'no inline script');
+    assert.ok(!/<style\b/i.test(html) && !/\sstyle=/i.test(html), 'no inline style');
   });
 });
 
@@ -156,7 +181,7 @@ describe('window options', () => {
 });
 
 describe('preload bundle', () => {
-  it('is one CommonJS file that requires only electron and exposes only window.keyroom', () => {
+  it('is one CommonJS file that requires only electron, exposes only window.keyroom, and listens only for progress', () => {
     // Build the preload alone, with the project's own config, into a temp folder (out/ is left
     // alone: other tests serve the renderer from it).
     const tmp = mkdtempSync(join(tmpdir(), 'keyroom-preload-'));
@@ -182,7 +207,13 @@ describe('preload bundle', () => {
       assert.equal([...js.matchAll(/exposeInMainWorld\(/g)].length, 1);
       assert.match(js, /exposeInMainWorld\(\s*"keyroom"/);
       assert.ok(!/process\.env/.test(js), 'no process.env');
-      assert.ok(!/ipcRenderer\.(send|sendSync|on|once|postMessage|sendTo)\b/.test(js), 'invoke only');
+      assert.ok(!/ipcRenderer\.(send|sendSync|once|postMessage|sendTo|addListener|prependListener|removeAllListeners)\b/.test(js), 'invoke, and the one progress listener');
+      // It listens on the progress channel, and on no other (the channel may be a named constant).
+      const listened = [...js.matchAll(/ipcRenderer\.(on|removeListener)\(\s*([^,\s]+)\s*,/g)].map((m) => {
+        const arg = m[2]!;
+        return arg.startsWith('"') ? arg : new RegExp(`\\b${arg}\\s*=\\s*("[^"]*")`).exec(js)?.[1];
+      });
+      assert.deepEqual(listened, [`"${PROGRESS_CHANNEL}"`, `"${PROGRESS_CHANNEL}"`], 'on and removeListener, on the progress channel only');
       assert.ok(!/\bzod\b|ZodObject/.test(js), 'no schemas in the preload');
       for (const name of APP_OPERATION_NAMES) assert.ok(js.includes(`"${name}"`), name);
     } finally {
