@@ -1,0 +1,56 @@
+/**
+ * Errors in words a ceremony operator understands: a short headline per error code, with the main
+ * process's own message (which names the key, file or token involved) as the detail.
+ */
+import type { ErrorCode } from '../../../src-shared/errors';
+import { OperationError } from './keyroom';
+
+const HEADLINES: Partial<Record<ErrorCode, string>> = {
+  IncorrectPassphrase: 'That passphrase does not open this keystore.',
+  'InvalidParameter.Passphrase': 'That passphrase cannot be used.',
+  'Keystore.NotFound': 'There is no keystore here yet.',
+  'Keystore.AlreadyExists': 'A keystore already exists here.',
+  'Keystore.NotAKeystore': 'This file is not a Keyroom keystore.',
+  'Keystore.Tampered': 'The keystore file has been changed outside Keyroom. Stop and investigate.',
+  'Keystore.SchemaTooNew': 'This keystore was written by a newer Keyroom.',
+  'Keystore.Locked': 'The keystore is locked.',
+  'Keystore.Io': 'The keystore file could not be read or written.',
+  'AlreadyExists.File': 'A file with that name already exists; Keyroom never overwrites files.',
+  'AlreadyExists.Alias': 'That alias is already in use.',
+  'InvalidParameter.AliasName': 'That alias name is not allowed.',
+  'InvalidParameter.OutputFile': 'Keyroom cannot write to that location.',
+  'InvalidParameter.InputFile': 'Keyroom cannot read that file.',
+  'NotFound.Key': 'No such key.',
+  'NotFound.Alias': 'No such alias.',
+  'NotFound.KeyVersion': 'No such key version.',
+  'Rejected.KeyState': 'The key is not in a state that allows this.',
+  'Rejected.KeyUsage': "The key's usage does not allow this.",
+  'Rejected.Sender': 'The request did not come from the Keyroom window and was refused.',
+  'Hsm.NotConfigured': 'No token is logged in.',
+  'Hsm.ModuleNotFound': 'The PKCS#11 library was not found.',
+  'Hsm.TokenNotPresent': 'The token is not connected.',
+  'Hsm.PinIncorrect': 'The PIN is incorrect.',
+  'Hsm.PinLocked': 'The token has locked its PIN after too many wrong attempts.',
+  'Hsm.MechanismUnsupported': 'The token cannot do this.',
+  'Hsm.DeviceError': 'The token reported an error.',
+  'Hsm.KeyNotFound': 'The key is no longer on the token.',
+  Cancelled: 'Cancelled. Nothing was written.',
+  Internal: 'Something went wrong inside Keyroom.',
+};
+
+export interface OperatorError {
+  headline: string;
+  detail: string;
+  code: string;
+  requestId?: string;
+}
+
+/** What to show for an error caught anywhere in the renderer. */
+export function describeError(error: unknown): OperatorError {
+  if (error instanceof OperationError) {
+    const headline = HEADLINES[error.code] ?? (error.code.startsWith('InvalidParameter') || error.code === 'MissingParameter' ? 'Please check what you entered.' : 'Keyroom refused this.');
+    return { headline, detail: error.message, code: error.code, ...(error.requestId ? { requestId: error.requestId } : {}) };
+  }
+  // A bug in the renderer, not a refusal: say so plainly, without pretending to know more.
+  return { headline: HEADLINES.Internal!, detail: error instanceof Error ? error.message : String(error), code: 'Renderer' };
+}

@@ -1,0 +1,24 @@
+/**
+ * The four ceremony wizards and where they plug into the shell: one route each, listed in the
+ * navigation in this order. A wizard not built yet shows WizardPending (its issue number says
+ * where its work is tracked) rather than pretending to work.
+ */
+import type { Component } from 'vue';
+
+export interface WizardEntry {
+  id: 'byok' | 'csr' | 'sign' | 'rotate';
+  title: string;
+  /** What the wizard does, in one line for the navigation and its first screen. */
+  summary: string;
+  /** The component, loaded when first opened. */
+  load: () => Promise<Component>;
+}
+
+const pending = () => import('./WizardPending.vue');
+
+export const WIZARDS: readonly WizardEntry[] = [
+  { id: 'byok', title: 'Wrap key for cloud import', summary: 'Generate key material and wrap it for import into a cloud KMS (BYOK).', load: pending },
+  { id: 'csr', title: 'Certificate request', summary: 'Write a PKCS#10 certificate signing request for an asymmetric key.', load: pending },
+  { id: 'sign', title: 'Sign release artifacts', summary: 'Hash release files and sign their digests offline.', load: pending },
+  { id: 'rotate', title: 'Rotate an alias', summary: 'Point an alias at a new key or version, and re-encrypt what depends on it.', load: pending },
+];

@@ -1,0 +1,145 @@
+/**
+ * The keystore screens in Chromium against the real handler table: create (passphrase twice,
+ * strength advice), lock, a wrong passphrase refused on screen, unlock, auto-lock after
+ * inactivity (Playwright's clock, not a sleep), backup (the file opens with the passphrase and its
+ * SHA-256 is the one shown), and change passphrase (the old one then refused).
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Keystore } from '../../src-main/keystore/keystore';
+import { dispatch } from '../../src-main/handlers/dispatch';
+import { openUiWorld, createKeystoreViaUi, unlockViaUi, UI_PASSPHRASE, type UiWorld } from './uiSteps';
+
+const NEW_PASSPHRASE = 'quartz meadow ferry compass 77';
+
+describe('keystore screens', () => {
+  let w: UiWorld;
+  before(async () => {
+    w = await openUiWorld('keystore');
+  });
+  after(async () => {
+    await w?.close();
+  });
+
+  it('offers to create a keystore at the session path, and asks for a strong passphrase twice', async () => {
+    const { page } = w;
+    assert.equal(await page.getByTestId('keystore-path').textContent(), w.host.keystorePath);
+    await w.browser.screenshot('01-create-empty');
+    await page.getByTestId('passphrase').fill('password1');
+    await page.getByTestId('passphrase-repeat').fill('password1');
+    assert.match((await page.getByTestId('strength').textContent()) ?? '', /weak/i);
+    assert.equal(await page.getByTestId('create').isDisabled(), true, 'a weak passphrase must not create a keystore');
+    await w.browser.screenshot('02-create-weak');
+    await page.getByTestId('passphrase').fill(UI_PASSPHRASE);
+    await page.getByTestId('passphrase-repeat').fill(`${UI_PASSPHRASE}x`);
+    assert.match((await page.getByTestId('create-problem').textContent()) ?? '', /differ/);
+    assert.equal(await page.getByTestId('create').isDisabled(), true);
+    assert.equal(existsSync(w.host.keystorePath), false, 'nothing written before Create');
+    await createKeystoreViaUi(page);
+    assert.equal(statSync(w.host.keystorePath).mode & 0o777, 0o600);
+    assert.equal(w.host.session.isOpen, true);
+    // The passphrase does not linger in the DOM once the keystore is open.
+    assert.equal(await page.locator('input[type=password]').count(), 0);
+    await w.browser.screenshot('03-unlocked');
+  });
+
+  it('locks on request, refuses a wrong passphrase on screen, and unlocks with the right one', async () => {
+    const { page } = w;
+    await page.getByTestId('lock').click();
+    await page.getByTestId('unlock').waitFor();
+    assert.equal(w.host.session.isOpen, false);
+    assert.match((await page.getByTestId('locked-because').textContent()) ?? '', /Locked at/);
+    await page.getByTestId('passphrase').fill('not the passphrase at all');
+    await page.getByTestId('unlock').click();
+    await page.getByTestId('error').waitFor();
+    assert.equal(await page.getByTestId('error-code').textContent(), 'IncorrectPassphrase');
+    assert.match((await page.getByTestId('error').textContent()) ?? '', /does not open this keystore/);
+    assert.equal(await page.getByTestId('passphrase').inputValue(), '', 'the refused passphrase is cleared');
+    assert.equal(w.host.session.isOpen, false);
+    await w.browser.screenshot('04-wrong-passphrase');
+    await unlockViaUi(page);
+    assert.equal(w.host.session.isOpen, true);
+  });
+
+  it('locks itself after the configured inactivity, and says why', async () => {
+    const { page } = w;
+    await page.clock.install();
+    await page.reload();
+    // The keystore stayed open in the main process: a reloaded window finds it unlocked.
+    await page.getByTestId('nav-keys').waitFor();
+    await page.getByTestId('nav-keystore').click();
+    await page.getByTestId('auto-lock').selectOption('2');
+    await page.clock.fastForward('01:30');
+    assert.equal(w.host.session.isOpen, true, 'still open before the delay');
+    await page.getByTestId('auto-lock').focus(); // activity re-arms the timer
+    await page.keyboard.press('Shift');
+    await page.clock.fastForward('01:30');
+    assert.equal(w.host.session.isOpen, true, 'activity restarted the delay');
+    await page.clock.fastForward('00:35');
+    await page.getByTestId('unlock').waitFor();
+    assert.equal(w.host.session.isOpen, false);
+    assert.match((await page.getByTestId('locked-because').textContent()) ?? '', /after 2 minutes without activity/);
+    await w.browser.screenshot('05-auto-locked');
+    await unlockViaUi(page);
+  });
+
+  it('writes a backup that opens with the passphrase, and shows its SHA-256', async () => {
+    const { page } = w;
+    await page.getByTestId('nav-keystore').click();
+    const key = await dispatch(w.host.session, 'CreateKey', { KeySpec: 'AES_256' });
+    assert.ok(key.ok);
+    const target = join(w.dir, 'backup-1.db');
+    await page.getByTestId('backup-path').fill(target);
+    await page.getByTestId('backup').click();
+    await page.getByTestId('written-files').waitFor();
+    const shown = (await page.getByTestId('written-files').textContent()) ?? '';
+    assert.ok(shown.includes(createHash('sha256').update(readFileSync(target)).digest('hex')), 'the shown SHA-256 is the file\'s');
+    const copy = await Keystore.open(target, Buffer.from(UI_PASSPHRASE));
+    await copy.close();
+    await w.browser.screenshot('06-backup-written');
+    // A second backup to the same path is refused, and the first file is untouched.
+    const before = readFileSync(target);
+    await page.getByTestId('backup').click();
+    const form = page.getByTestId('backup-form');
+    await form.getByTestId('error').waitFor();
+    assert.equal(await form.getByTestId('error-code').textContent(), 'AlreadyExists.File');
+    assert.deepEqual(readFileSync(target), before);
+  });
+
+  it('changes the passphrase after confirmation; the old one is then refused', async () => {
+    const { page } = w;
+    // A wrong current passphrase is refused on screen, and changes nothing.
+    await page.getByTestId('current-passphrase').fill('not the current passphrase');
+    await page.getByTestId('new-passphrase').fill(NEW_PASSPHRASE);
+    await page.getByTestId('new-passphrase-repeat').fill(NEW_PASSPHRASE);
+    await page.getByTestId('change-passphrase').click();
+    await page.getByTestId('confirm-button').click();
+    const form = page.getByTestId('change-passphrase-form');
+    await form.getByTestId('error').waitFor();
+    assert.equal(await form.getByTestId('error-code').textContent(), 'IncorrectPassphrase');
+    await page.getByTestId('current-passphrase').fill(UI_PASSPHRASE);
+    await page.getByTestId('new-passphrase').fill(NEW_PASSPHRASE);
+    await page.getByTestId('new-passphrase-repeat').fill(NEW_PASSPHRASE);
+    await page.getByTestId('change-passphrase').click();
+    await page.getByTestId('confirm-dialog').waitFor();
+    await w.browser.screenshot('07-change-passphrase-confirm');
+    await page.getByTestId('confirm-button').click();
+    await page.getByText('The passphrase has been changed').waitFor();
+    assert.equal(await page.getByTestId('new-passphrase').inputValue(), '');
+    await page.getByTestId('lock').click();
+    await page.getByTestId('passphrase').fill(UI_PASSPHRASE);
+    await page.getByTestId('unlock').click();
+    await page.getByTestId('error').waitFor();
+    assert.equal(await page.getByTestId('error-code').textContent(), 'IncorrectPassphrase');
+    await unlockViaUi(page, NEW_PASSPHRASE);
+    assert.equal(w.host.session.isOpen, true);
+  });
+
+  it('made no outside connection and raised no page error', () => {
+    w.browser.assertNoOutsideTraffic();
+    assert.deepEqual(w.browser.pageErrors, []);
+  });
+});
