@@ -13,17 +13,16 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { dispatch } from '../../src-main/handlers/dispatch';
 import type { OperationName, OperationOutput } from '../../src-shared/contract/operations';
 import type { KeyMetadata } from '../../src-shared/contract/types';
 import type { ErrorCode } from '../../src-shared/errors';
 import { openssl } from '../support/openssl';
 import { parseListObjects } from '../support/softhsm';
-import { openUiWorld, createKeystoreViaUi, type UiWorld } from './uiSteps';
+import { SHELLS, openUiWorld, createKeystoreViaUi, ensureTokenLogin, type UiWorld } from './uiSteps';
 
 const DAY_MS = 86_400_000;
 
-describe('keys screens', () => {
+for (const shell of SHELLS) describe(`keys screens (${shell.kind})`, { skip: shell.skip }, () => {
   let w: UiWorld;
   /** The three keys the spec creates through the form. */
   const ids = { aes: '', ec: '', hsm: '' };
@@ -32,12 +31,14 @@ describe('keys screens', () => {
   const consoleErrors: string[] = [];
 
   before(async () => {
-    w = await openUiWorld('keys', { withHsm: true, hsmPinFromHost: true });
+    const worldOptions = { shell: shell.kind, withHsm: true, hsmPinFromHost: true };
+    w = await openUiWorld('keys', worldOptions);
     w.page.on('console', (msg) => {
       if (msg.type() === 'error') consoleErrors.push(msg.text());
     });
     w.page.setDefaultTimeout(10_000);
     await createKeystoreViaUi(w.page);
+    await ensureTokenLogin(w, worldOptions);
   });
   after(async () => {
     await w?.close();
@@ -45,12 +46,12 @@ describe('keys screens', () => {
 
   /** Ask the keystore directly, behind the page's back: the truth a screen must match. */
   async function keystore<N extends OperationName>(name: N, input: Record<string, unknown>): Promise<OperationOutput<N>> {
-    const result = await dispatch(w.host.session, name, input);
+    const result = await w.dispatch(name, input);
     if (!result.ok) assert.fail(`${name} was refused: ${result.error.Code}: ${result.error.Message}`);
     return result.value as unknown as OperationOutput<N>;
   }
   async function keystoreRefuses(name: OperationName, input: Record<string, unknown>, code: ErrorCode): Promise<void> {
-    const result = await dispatch(w.host.session, name, input);
+    const result = await w.dispatch(name, input);
     assert.equal(result.ok, false, `${name} should be refused`);
     if (!result.ok) assert.equal(result.error.Code, code, result.error.Message);
   }

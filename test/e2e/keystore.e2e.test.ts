@@ -10,15 +10,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keystore } from '../../src-main/keystore/keystore';
-import { dispatch } from '../../src-main/handlers/dispatch';
-import { openUiWorld, createKeystoreViaUi, unlockViaUi, UI_PASSPHRASE, type UiWorld } from './uiSteps';
+import { SHELLS, openUiWorld, createKeystoreViaUi, unlockViaUi, UI_PASSPHRASE, type UiWorld } from './uiSteps';
 
 const NEW_PASSPHRASE = 'quartz meadow ferry compass 77';
 
-describe('keystore screens', () => {
+for (const shell of SHELLS) describe(`keystore screens (${shell.kind})`, { skip: shell.skip }, () => {
   let w: UiWorld;
   before(async () => {
-    w = await openUiWorld('keystore');
+    w = await openUiWorld('keystore', { shell: shell.kind });
   });
   after(async () => {
     await w?.close();
@@ -26,7 +25,7 @@ describe('keystore screens', () => {
 
   it('offers to create a keystore at the session path, and asks for a strong passphrase twice', async () => {
     const { page } = w;
-    assert.equal(await page.getByTestId('keystore-path').textContent(), w.host.keystorePath);
+    assert.equal(await page.getByTestId('keystore-path').textContent(), w.keystorePath);
     await w.browser.screenshot('01-create-empty');
     await page.getByTestId('passphrase').fill('password1');
     await page.getByTestId('passphrase-repeat').fill('password1');
@@ -37,10 +36,10 @@ describe('keystore screens', () => {
     await page.getByTestId('passphrase-repeat').fill(`${UI_PASSPHRASE}x`);
     assert.match((await page.getByTestId('create-problem').textContent()) ?? '', /differ/);
     assert.equal(await page.getByTestId('create').isDisabled(), true);
-    assert.equal(existsSync(w.host.keystorePath), false, 'nothing written before Create');
+    assert.equal(existsSync(w.keystorePath), false, 'nothing written before Create');
     await createKeystoreViaUi(page);
-    assert.equal(statSync(w.host.keystorePath).mode & 0o777, 0o600);
-    assert.equal(w.host.session.isOpen, true);
+    assert.equal(statSync(w.keystorePath).mode & 0o777, 0o600);
+    assert.equal((await w.keystoreIsOpen()), true);
     // The passphrase does not linger in the DOM once the keystore is open.
     assert.equal(await page.locator('input[type=password]').count(), 0);
     await w.browser.screenshot('03-unlocked');
@@ -50,7 +49,7 @@ describe('keystore screens', () => {
     const { page } = w;
     await page.getByTestId('lock').click();
     await page.getByTestId('unlock').waitFor();
-    assert.equal(w.host.session.isOpen, false);
+    assert.equal((await w.keystoreIsOpen()), false);
     assert.match((await page.getByTestId('locked-because').textContent()) ?? '', /Locked at/);
     await page.getByTestId('passphrase').fill('not the passphrase at all');
     await page.getByTestId('unlock').click();
@@ -58,10 +57,10 @@ describe('keystore screens', () => {
     assert.equal(await page.getByTestId('error-code').textContent(), 'IncorrectPassphrase');
     assert.match((await page.getByTestId('error').textContent()) ?? '', /does not open this keystore/);
     assert.equal(await page.getByTestId('passphrase').inputValue(), '', 'the refused passphrase is cleared');
-    assert.equal(w.host.session.isOpen, false);
+    assert.equal((await w.keystoreIsOpen()), false);
     await w.browser.screenshot('04-wrong-passphrase');
     await unlockViaUi(page);
-    assert.equal(w.host.session.isOpen, true);
+    assert.equal((await w.keystoreIsOpen()), true);
   });
 
   it('locks itself after the configured inactivity, and says why', async () => {
@@ -73,14 +72,14 @@ describe('keystore screens', () => {
     await page.getByTestId('nav-keystore').click();
     await page.getByTestId('auto-lock').selectOption('2');
     await page.clock.fastForward('01:30');
-    assert.equal(w.host.session.isOpen, true, 'still open before the delay');
+    assert.equal((await w.keystoreIsOpen()), true, 'still open before the delay');
     await page.getByTestId('auto-lock').focus(); // activity re-arms the timer
     await page.keyboard.press('Shift');
     await page.clock.fastForward('01:30');
-    assert.equal(w.host.session.isOpen, true, 'activity restarted the delay');
+    assert.equal((await w.keystoreIsOpen()), true, 'activity restarted the delay');
     await page.clock.fastForward('00:35');
     await page.getByTestId('unlock').waitFor();
-    assert.equal(w.host.session.isOpen, false);
+    assert.equal((await w.keystoreIsOpen()), false);
     assert.match((await page.getByTestId('locked-because').textContent()) ?? '', /after 2 minutes without activity/);
     await w.browser.screenshot('05-auto-locked');
     await unlockViaUi(page);
@@ -89,7 +88,7 @@ describe('keystore screens', () => {
   it('writes a backup that opens with the passphrase, and shows its SHA-256', async () => {
     const { page } = w;
     await page.getByTestId('nav-keystore').click();
-    const key = await dispatch(w.host.session, 'CreateKey', { KeySpec: 'AES_256' });
+    const key = await w.dispatch('CreateKey', { KeySpec: 'AES_256' });
     assert.ok(key.ok);
     const target = join(w.dir, 'backup-1.db');
     await page.getByTestId('backup-path').fill(target);
@@ -135,7 +134,7 @@ describe('keystore screens', () => {
     await page.getByTestId('error').waitFor();
     assert.equal(await page.getByTestId('error-code').textContent(), 'IncorrectPassphrase');
     await unlockViaUi(page, NEW_PASSPHRASE);
-    assert.equal(w.host.session.isOpen, true);
+    assert.equal((await w.keystoreIsOpen()), true);
   });
 
   it('made no outside connection and raised no page error', () => {
