@@ -137,6 +137,48 @@ for (const shell of SHELLS) describe(`keystore screens (${shell.kind})`, { skip:
     assert.equal((await w.keystoreIsOpen()), true);
   });
 
+  it('works from the keyboard alone: lock and unlock with Enter, Tab through the navigation, Escape leaves a confirmation', async () => {
+    const { page } = w;
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.tagName ?? null);
+    await page.getByTestId('lock').focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('unlock').waitFor();
+    // The cursor is in the passphrase field, without a click.
+    assert.equal(await focused(), 'passphrase');
+    await page.keyboard.type('a wrong passphrase');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('error').waitFor();
+    assert.equal(await focused(), 'passphrase', 'after a refusal the cursor is back in the field');
+    await page.keyboard.type(NEW_PASSPHRASE);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('nav-keys').waitFor();
+
+    // Tab walks the navigation in reading order, and Enter follows a link.
+    await page.getByTestId('nav-keys').focus();
+    const order: (string | null)[] = [];
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press('Tab');
+      order.push(await focused());
+    }
+    assert.deepEqual(order, ['nav-tokens', 'nav-audit', 'nav-wizard-byok']);
+    await page.getByTestId('nav-keystore').focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('change-passphrase-form').waitFor();
+
+    // A confirmation opens with Enter and Escape leaves it, having done nothing.
+    await page.getByTestId('current-passphrase').fill(NEW_PASSPHRASE);
+    await page.getByTestId('new-passphrase').fill(UI_PASSPHRASE);
+    await page.getByTestId('new-passphrase-repeat').fill(UI_PASSPHRASE);
+    await page.getByTestId('change-passphrase').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('dialog[open]').waitFor();
+    await page.keyboard.press('Escape');
+    await page.locator('dialog[open]').waitFor({ state: 'detached' }).catch(() => undefined);
+    assert.equal(await page.locator('dialog[open]').count(), 0);
+    await page.getByTestId('lock').click();
+    await unlockViaUi(page, NEW_PASSPHRASE); // unchanged: the new passphrase of the step before still opens it
+  });
+
   it('made no outside connection and raised no page error', () => {
     w.browser.assertNoOutsideTraffic();
     assert.deepEqual(w.browser.pageErrors, []);
