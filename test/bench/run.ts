@@ -27,6 +27,7 @@ import { ratePerSecond, ratePerSecondAsync, round } from './measure';
 import { benchSm2 } from './sm2';
 import { benchHsm } from './hsm';
 import { benchFallbacks } from './fallbacks';
+import { benchDigestFile } from './digest';
 
 const SECONDS = Number(process.env.KEYROOM_BENCH_SECONDS ?? 1);
 const PASS = 'benchmark passphrase';
@@ -159,6 +160,8 @@ async function main() {
       sm2ImplementationChoice: await benchSm2(SECONDS),
       // The JS / noble paths Electron's BoringSSL falls back to, beside OpenSSL (ratio < 1 = slower).
       boringsslFallbacks: benchFallbacks(SECONDS),
+      // DigestFile (streamed, with progress and cancellation) vs `openssl dgst` on a 256 MiB file.
+      digestFile: await benchDigestFile(dir),
       // HSM keys on a SoftHSM2 token: service (with its audit commit) and backend vs bare pkcs11js.
       hsm: await benchHsm(SECONDS),
     };
