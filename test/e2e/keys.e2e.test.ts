@@ -375,6 +375,61 @@ for (const shell of SHELLS) describe(`keys screens (${shell.kind})`, { skip: she
     await w.browser.screenshot('18-versions-rotation');
   });
 
+  it('cancels a software RSA_4096 key from its progress panel: said on screen, nothing written', async () => {
+    const { page } = w;
+    const keysBefore = (await keystore('ListKeys', {})).TotalCount;
+    const entriesBefore = (await keystore('VerifyAuditLog', {})).Entries;
+
+    await page.getByTestId('nav-keys').click();
+    await page.getByTestId('create-key-open').click();
+    await page.getByTestId('create-spec').selectOption('RSA_4096');
+    await page.getByTestId('create-usage-SIGN/VERIFY').check();
+    await page.getByTestId('create-protection-SOFTWARE').check();
+    await page.getByTestId('create-description').fill('cancelled while generating');
+    await page.getByTestId('create-review').click();
+    await dialog(page).getByTestId('create-summary').waitFor();
+
+    // Cancel is pressed the moment the progress panel appears, from inside the page. A click sent
+    // by Playwright could come too late: software RSA generation is synchronous (it blocks the
+    // event loop of the process running the handlers, which for the Chromium shell is this test
+    // process, Playwright's client included), so such a click may only go out after generation,
+    // racing the commit. Pressed here, CancelOperation leaves right behind CreateKey, and
+    // CreateKey checks its signal before generating, after, and inside its transaction just
+    // before the commit: wherever the cancel is read, nothing is written.
+    const cancelled = await page.evaluateHandle(() => ({
+      panel: new Promise<string>((resolve) => {
+        const observer = new MutationObserver(() => {
+          const button = document.querySelector<HTMLButtonElement>('[data-testid="progress"] [data-testid="cancel-operation"]');
+          if (!button) return;
+          observer.disconnect();
+          const label = document.querySelector('[data-testid="progress"] strong')?.textContent ?? '';
+          button.click();
+          resolve(label);
+        });
+        observer.observe(document.body, { childList: true, subtree: true });
+      }),
+    }));
+    await dialog(page).getByTestId('confirm-button').click();
+    assert.equal(await cancelled.evaluate((c) => c.panel), 'Creating the key');
+    await cancelled.dispose();
+
+    const form = page.getByTestId('create-key-form');
+    await form.getByTestId('error-code').filter({ hasText: /^Cancelled$/ }).waitFor({ timeout: 30_000 });
+    assert.equal(await form.getByTestId('error').locator('strong').textContent(), 'Cancelled. Nothing was written.');
+    await w.browser.screenshot('19-create-cancelled');
+    // The form stays, ready for another try; no key page was opened.
+    assert.equal(await page.getByTestId('progress').count(), 0);
+    assert.equal(await page.getByTestId('create-review').isEnabled(), true);
+    assert.equal(await page.getByTestId('key-created').count(), 0);
+    assert.ok(!page.url().includes('/keys/'), page.url());
+
+    // The keystore agrees: no new key, and no audit entry.
+    assert.equal((await keystore('ListKeys', {})).TotalCount, keysBefore);
+    assert.equal((await keystore('VerifyAuditLog', {})).Entries, entriesBefore);
+    await page.getByTestId('create-cancel').click();
+    await page.getByTestId('keys-table').waitFor();
+  });
+
   it('made no outside connection and raised no page error', () => {
     w.browser.assertNoOutsideTraffic();
     assert.deepEqual(w.browser.pageErrors, []);
