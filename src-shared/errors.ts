@@ -66,6 +66,19 @@ export const ERROR_CODES = [
   /** CancelOperation named an OperationId that is not under way (finished, or never started). */
   'NotFound.Operation',
   'InvalidParameter.InputFile',
+  /** BYOK: a wrapping public key that does not parse, is a private key, or does not fit the wrapping-key spec. */
+  'InvalidParameter.PublicKey',
+  'InvalidParameter.Target',
+  'InvalidParameter.TokenExpireTime',
+  'InvalidParameter.OutputDir',
+  /** BYOK: the key was not created Exportable, so its material never leaves, even wrapped. */
+  'Rejected.NotExportable',
+  /** BYOK rehearsal: no stand-in cloud with that id in this session (it ends when the keystore locks). */
+  'NotFound.Rehearsal',
+  /** CSR: a subject, subjectAltName or requested extension that cannot go into a request as given. */
+  'InvalidParameter.Subject',
+  'InvalidParameter.SubjectAltNames',
+  'InvalidParameter.Extension',
   'Internal',
 ] as const;
 

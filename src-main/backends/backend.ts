@@ -4,6 +4,7 @@
  * (verify, asymmetric encrypt, GetPublicKey) need no backend: see crypto/publicKeyOps.ts.
  */
 import type { KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm, EncryptionAlgorithm } from '../../src-shared/domain/keySpecs';
+import type { MaterialForm, Sm2CiphertextEncoding, WrapScheme } from '../../src-shared/domain/byokTargets';
 
 /** What the keystore holds for one key version. */
 export interface StoredVersion {
@@ -33,6 +34,27 @@ export interface SealedBox {
   tag: Buffer;
 }
 
+/** Outbound BYOK: how to wrap a version's material for a cloud (one row of byokTargets.ts, resolved). */
+export interface ExportWrapRequest {
+  scheme: WrapScheme;
+  /** OAEP's hash, and MGF1's, for the RSA schemes. */
+  oaepHash?: 'sha1' | 'sha256';
+  /** The cloud's wrapping public key, DER SubjectPublicKeyInfo (RSA, or SM2 for the SM2 schemes). */
+  wrappingKey: Buffer;
+  materialForm: MaterialForm;
+  /** For the SM2 schemes. */
+  sm2Encoding?: Sm2CiphertextEncoding;
+}
+
+/**
+ * The wrapped material. One blob for every scheme except the two-field ones (Huawei), where
+ * `blob` is the wrapped ephemeral key and `privateKeyField` the material wrapped under it.
+ */
+export interface WrappedMaterial {
+  blob: Buffer;
+  privateKeyField?: Buffer;
+}
+
 export interface KeyBackend {
   /** `usage` lets a token set only the usage flags (CKA_SIGN, CKA_DECRYPT...) the key needs. */
   generate(spec: KeySpec, opts: { exportable: boolean; keyId: string; keyVersionId: string; usage: KeyUsage }): Promise<NewMaterial>;
@@ -42,6 +64,18 @@ export interface KeyBackend {
   mac(v: StoredVersion, algorithm: MacAlgorithm, message: Uint8Array): Promise<Buffer>;
   sign(v: StoredVersion, algorithm: SigningAlgorithm, digest: Uint8Array): Promise<Buffer>;
   asymmetricDecrypt(v: StoredVersion, algorithm: EncryptionAlgorithm, ciphertext: Uint8Array): Promise<Buffer>;
+  /**
+   * Outbound BYOK: the version's material wrapped under a cloud's public key. It never exists in
+   * plaintext outside the backend (an HSM wraps inside the token with C_WrapKey). Refuses with
+   * Rejected.NotExportable for material that was not made exportable, and Hsm.MechanismUnsupported
+   * where the token cannot make the layout.
+   */
+  wrapForExport(v: StoredVersion, request: ExportWrapRequest): Promise<WrappedMaterial>;
+  /**
+   * The key check value of symmetric and HMAC material, 3 bytes: the block cipher on one zero
+   * block (AES, SM4), or HMAC(material, 16 zero bytes) with the key's own hash (HMAC).
+   */
+  keyCheckValue(v: StoredVersion): Promise<Buffer>;
   /** Destroy whatever lives outside the keystore (token objects); the keystore rows go with the key. */
   destroy(v: StoredVersion): Promise<void>;
 }

@@ -33,7 +33,7 @@ export interface GlobalOptions {
 export type ParsedCommandLine =
   | { kind: 'help'; operation?: OperationName }
   | { kind: 'version' }
-  | { kind: 'run'; operation: OperationName; params: Record<string, string>; globals: GlobalOptions };
+  | { kind: 'run'; operation: OperationName; params: Record<string, string | string[]>; globals: GlobalOptions };
 
 /** A command line that cannot be understood: exit status 2. */
 export class UsageError extends Error {}
@@ -57,6 +57,12 @@ export function parameterNames(operation: OperationName): string[] {
 
 function secretNames(operation: OperationName): readonly string[] {
   return (OPERATIONS[operation] as { secrets?: readonly string[] }).secrets ?? [];
+}
+
+/** Fields that take several values (SignFile's --File), given by repeating the option. */
+export function isRepeatable(operation: OperationName, field: string): boolean {
+  const schema = (OPERATIONS[operation].input.shape as Record<string, { safeParse(v: unknown): { success: boolean } }>)[field];
+  return schema !== undefined && schema.safeParse(['a', 'b']).success;
 }
 
 export function isRequired(operation: OperationName, field: string): boolean {
@@ -121,7 +127,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
 
   const secrets = new Set(secretNames(name));
   const opOptions: ParseArgsConfig['options'] = {};
-  for (const field of parameterNames(name)) if (!secrets.has(field)) opOptions[field] = { type: 'string' };
+  for (const field of parameterNames(name)) if (!secrets.has(field)) opOptions[field] = { type: 'string', ...(isRepeatable(name, field) ? { multiple: true } : {}) };
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: { ...GLOBAL_OPTIONS, ...opOptions }, strict: true, allowPositionals: true, tokens: true });
@@ -135,14 +141,15 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   const seen = new Set<string>();
   for (const t of parsed.tokens ?? []) {
     if (t.kind !== 'option') continue;
-    if (seen.has(t.name)) throw new UsageError(`--${t.name} is given twice.`);
+    if (seen.has(t.name) && !isRepeatable(name, t.name)) throw new UsageError(`--${t.name} is given twice.`);
     seen.add(t.name);
   }
-  const params: Record<string, string> = {};
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const params: Record<string, string | string[]> = {};
+  const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
   for (const field of Object.keys(opOptions)) {
     const v = values[field];
     if (typeof v === 'string') params[field] = readAtFile(name, field, v);
+    else if (Array.isArray(v)) params[field] = v.map((x) => readAtFile(name, field, x));
   }
   return { kind: 'run', operation: name, params, globals: globalsOf(parsed.values) };
 }

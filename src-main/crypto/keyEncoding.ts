@@ -12,7 +12,7 @@ import { PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { ECParameters, ECPrivateKey } from '@peculiar/asn1-ecc';
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { KmsError } from '../../src-shared/errors';
-import type { KeySpecInfo } from '../../src-shared/domain/keySpecs';
+import type { KeySpec, KeySpecInfo } from '../../src-shared/domain/keySpecs';
 import { wipe } from './wipe';
 
 export type EcCurve = NonNullable<KeySpecInfo['curve']>;
@@ -95,4 +95,47 @@ export function ecPkcs8FromScalar(curve: EcCurve, d: Uint8Array, point: Uint8Arr
   } finally {
     wipe(scalar, ecPrivateKey, wrapped);
   }
+}
+
+const RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
+const SPEC_OF_CURVE: Readonly<Record<string, KeySpec>> = {
+  [CURVE_OIDS.prime256v1]: 'EC_P256',
+  [CURVE_OIDS.secp256k1]: 'EC_P256K',
+  [CURVE_OIDS.secp384r1]: 'EC_P384',
+  [CURVE_OIDS.SM2]: 'EC_SM2',
+};
+
+/**
+ * The key spec of a DER SubjectPublicKeyInfo (a public key from outside: a cloud's wrapping key, a
+ * signer's PEM), or a KmsError('InvalidParameter.PublicKey') saying why it is none of Keyroom's.
+ * Strict DER: trailing bytes, or a private key whose outer SEQUENCE happens to parse, are refused.
+ */
+export function keySpecOfSpki(spki: Uint8Array): KeySpec {
+  const bad = (why: string) => new KmsError('InvalidParameter.PublicKey', why);
+  let info: SubjectPublicKeyInfo;
+  try {
+    info = AsnConvert.parse(spki, SubjectPublicKeyInfo);
+    if (!Buffer.from(AsnConvert.serialize(info)).equals(Buffer.from(spki))) throw new Error('not DER');
+  } catch {
+    throw bad('The public key is not a DER SubjectPublicKeyInfo (is it a private key, or truncated?).');
+  }
+  const oid = info.algorithm.algorithm;
+  if (oid === RSA_ENCRYPTION) {
+    let bits: number | undefined;
+    try {
+      bits = spkiKeyObject(spki).asymmetricKeyDetails?.modulusLength;
+    } catch {
+      throw bad('The RSA public key does not parse.');
+    }
+    const spec = `RSA_${bits}`;
+    if (spec === 'RSA_2048' || spec === 'RSA_3072' || spec === 'RSA_4096') return spec;
+    throw bad(`The key is RSA with a ${bits}-bit modulus; Keyroom takes RSA_2048, RSA_3072 or RSA_4096.`);
+  }
+  // id-ecPublicKey names its curve in the parameters; some SM2 keys carry the curve OID as the algorithm.
+  const curve = oid === ID_EC_PUBLIC_KEY && info.algorithm.parameters ? AsnConvert.parse(info.algorithm.parameters, ECParameters).namedCurve : oid;
+  const spec = curve ? SPEC_OF_CURVE[curve] : undefined;
+  if (!spec) throw bad('The key is neither RSA nor on a curve Keyroom knows (P-256, secp256k1, P-384, SM2).');
+  const point = Buffer.from(info.subjectPublicKey);
+  if (point[0] !== 0x04) throw bad('The EC public key is not an uncompressed point.');
+  return spec;
 }

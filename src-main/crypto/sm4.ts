@@ -12,7 +12,7 @@
  * The JS cipher looks bytes up in a table, as OpenSSL's portable C SM4 does, so its timing can
  * depend on cache state; an offline, single-user workstation leaves no co-located attacker.
  */
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { wipe } from './wipe';
 
 export const SM4_BLOCK_LENGTH = 16;
@@ -40,12 +40,24 @@ export const SM4_PROVIDER: Sm4Provider = nativeSm4Works() ? 'openssl' : 'js';
 
 /** E_K of each 16-byte block of `blocks` (ECB, no padding). */
 export function sm4EcbEncrypt(key: Uint8Array, blocks: Uint8Array, provider: Sm4Provider = SM4_PROVIDER): Buffer {
+  return sm4Ecb('encrypt', key, blocks, provider);
+}
+
+/**
+ * D_K of each 16-byte block (ECB, no padding): only BYOK rehearsals need it, to unwrap what a
+ * cloud would. SM4 decrypts with the encryption rounds and the round keys reversed (§7.2).
+ */
+export function sm4EcbDecrypt(key: Uint8Array, blocks: Uint8Array, provider: Sm4Provider = SM4_PROVIDER): Buffer {
+  return sm4Ecb('decrypt', key, blocks, provider);
+}
+
+function sm4Ecb(direction: 'encrypt' | 'decrypt', key: Uint8Array, blocks: Uint8Array, provider: Sm4Provider): Buffer {
   if (blocks.length % SM4_BLOCK_LENGTH !== 0) throw new RangeError('SM4-ECB takes whole 16-byte blocks.');
   if (provider === 'openssl') {
-    const ecb = createCipheriv('sm4-ecb', key, null).setAutoPadding(false);
+    const ecb = (direction === 'encrypt' ? createCipheriv : createDecipheriv)('sm4-ecb', key, null).setAutoPadding(false);
     return Buffer.concat([ecb.update(blocks), ecb.final()]);
   }
-  const rk = expandKey(key);
+  const rk = direction === 'encrypt' ? expandKey(key) : expandKey(key).reverse();
   try {
     const out = Buffer.alloc(blocks.length);
     for (let off = 0; off < blocks.length; off += SM4_BLOCK_LENGTH) encryptBlock(rk, blocks, off, out, off);

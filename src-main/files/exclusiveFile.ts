@@ -38,3 +38,20 @@ export async function writeExclusive(finalPath: string, write: (h: FileHandle) =
     await unlink(temp).catch(() => undefined);
   }
 }
+
+/**
+ * Several files, all or nothing: each written as writeExclusive does, and if one cannot be, the
+ * ones this call already wrote are removed before the error goes on.
+ */
+export async function writeAllExclusive(files: readonly { path: string; content: Uint8Array | string }[]): Promise<void> {
+  const written: string[] = [];
+  try {
+    for (const f of files) {
+      await writeExclusive(f.path, (h) => h.writeFile(f.content));
+      written.push(f.path);
+    }
+  } catch (e) {
+    await Promise.all(written.map((p) => unlink(p).catch(() => undefined)));
+    throw e;
+  }
+}

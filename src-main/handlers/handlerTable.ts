@@ -14,6 +14,12 @@ import * as asymmetric from '../services/kms/asymmetric';
 import * as importMaterial from '../services/kms/importMaterial';
 import * as tokens from '../services/tokens';
 import { digestFile } from '../services/files/digestFile';
+import { checkImportParameters } from '../services/ceremony/byok/importParameters';
+import { getKeyCheckValue, wrapKeyMaterial } from '../services/ceremony/byok/wrapKeyMaterial';
+import { checkRehearsal, prepareRehearsal } from '../services/ceremony/byok/rehearsal';
+import { generateCsr } from '../services/ceremony/csr/generateCsr';
+import { signFiles } from '../services/ceremony/sign/signFiles';
+import { verifyFile } from '../services/ceremony/sign/verifyFile';
 import type { OperationControl } from '../services/operationControl';
 import * as keystoreSession from './keystoreSession';
 import { cancelOperation } from './operationsUnderWay';
@@ -82,4 +88,13 @@ export const HANDLERS: HandlerTable = {
 
   DigestFile: (i, c) => digestFile(i, c),
   CancelOperation: (i, c) => cancelOperation(c.session, i),
+
+  CheckImportParameters: async (i, c) => checkImportParameters(i, c.session.clock()).report,
+  WrapKeyMaterial: (i, c) => wrapKeyMaterial(c.session.kms, i, c.requestId, { isRehearsalKey: (fp) => c.session.rehearsals.isStandIn(fp) }),
+  GetKeyCheckValue: (i, c) => getKeyCheckValue(c.session.kms, i),
+  GenerateCsr: (i, c) => generateCsr(c.session.kms, i, c.requestId),
+  SignFile: (i, c) => signFiles(c.session.kms, i, c.requestId, c),
+  VerifyFile: (i, c) => verifyFile(c.session.kms, i, c.requestId, c),
+  PrepareRehearsal: async (i, c) => prepareRehearsal(c.session.rehearsals, i, c.session.clock()),
+  CheckRehearsal: (i, c) => checkRehearsal(c.session.rehearsals, i),
 };

@@ -14,6 +14,7 @@ import { Pkcs11SessionManager, type TokenIdentity } from '../backends/pkcs11/ses
 import { wipe } from '../crypto/wipe';
 import { carryOutDueWork, type DueWorkReport } from './kms/dueWork';
 import type { KmsContext } from './kms/context';
+import { Rehearsals } from './ceremony/byok/rehearsal';
 
 /** Where the PKCS#11 token is, and how to get its PIN when a key on it is first used. */
 export interface HsmOptions {
@@ -170,9 +171,13 @@ export class Session {
     return this.dueWork;
   }
 
+  /** BYOK rehearsals' stand-in clouds: they live while the keystore is open. */
+  readonly rehearsals = new Rehearsals();
+
   async lock(): Promise<void> {
     const ctx = this.kmsContext;
     this.kmsContext = null;
+    this.rehearsals.clear();
     await ctx?.keystore.close();
   }
 }

@@ -15,7 +15,7 @@ export type DispatchResult<N extends OperationName = OperationName> =
   | { ok: false; error: ErrorData };
 
 /** What a long-running operation is doing now, for a progress bar: `Done` of `Total` units. */
-export type ProgressPhase = 'Generating' | 'Hashing' | 'Writing';
+export type ProgressPhase = 'Generating' | 'Hashing' | 'Signing' | 'Writing';
 export interface ProgressEvent {
   /** The OperationId its caller gave it. */
   OperationId: string;
@@ -24,6 +24,8 @@ export interface ProgressEvent {
   /** Bytes (Hashing) or steps done; absent when the work cannot be counted (key generation). */
   Done?: number;
   Total?: number;
+  /** What is being worked on, when an operation goes through several (SignFile: the file's name). */
+  Item?: string;
 }
 
 /** The contract's verbs, one per operation, and the one subscription: progress events. */

@@ -3,6 +3,7 @@
  * strings from the command line), so scalar fields also accept their string spelling.
  */
 import { z } from 'zod';
+import { BYOK_TARGETS, WRAPPING_KEY_SPECS } from '../domain/byokTargets';
 import { parseEncryptionContext } from '../encryptionContext';
 import { aliasNameProblem } from '../alias';
 import {
@@ -102,3 +103,17 @@ export const pinField = z.string().min(4, 'a PIN has at least 4 characters').max
 export const operationIdField = z.string().regex(UUID, 'an OperationId is a UUID');
 
 export const digestAlgorithmField = z.enum(['SHA_256', 'SHA_384', 'SM3']);
+
+/** BYOK's cloud names (byokTargets.ts). */
+export const byokTargetField = z.enum(BYOK_TARGETS);
+export const wrappingKeySpecField = z.enum(WRAPPING_KEY_SPECS);
+/** A cloud's wrapping algorithm name; which ones fit the target and key is checked against byokTargets.ts. */
+export const byokAlgorithmField = z.string().regex(/^[A-Z0-9_]{2,64}$/, 'a wrapping algorithm is the cloud\'s name for it, e.g. RSAES_OAEP_SHA_256');
+/** A wrapping public key as the cloud hands it out: base64 of the DER SubjectPublicKeyInfo, or PEM. */
+export const wrappingPublicKeyField = z.string().min(1, 'give the wrapping public key (base64 DER or PEM)').max(20_000);
+/** ISO-8601 (2026-11-24T10:00:00Z) or Unix seconds, as the clouds print it. */
+export const tokenExpireTimeField = z.string().min(1).max(64);
+/** An import token is carried through untouched: base64 or the cloud's opaque text. */
+export const importTokenField = z.string().min(1).max(100_000);
+export const sm2CiphertextEncodingField = z.enum(['DER', 'C1C3C2']);
+export const rehearsalIdField = z.string().regex(UUID, 'a RehearsalId is a UUID');

@@ -53,6 +53,14 @@ export const APP_OPERATION_NAMES = [
   'LogoutToken',
   'DigestFile',
   'CancelOperation',
+  'CheckImportParameters',
+  'WrapKeyMaterial',
+  'GetKeyCheckValue',
+  'GenerateCsr',
+  'SignFile',
+  'VerifyFile',
+  'PrepareRehearsal',
+  'CheckRehearsal',
 ] as const satisfies readonly AppOperationName[];
 
 type Unlisted = Exclude<AppOperationName, (typeof APP_OPERATION_NAMES)[number]>;

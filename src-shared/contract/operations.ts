@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ErrorCode } from '../errors';
 import type { OperationOutputs } from './types';
+import { CSR_TEMPLATES } from '../domain/csrRequest';
 import {
   keyIdField,
   keyVersionIdField,
@@ -28,6 +29,14 @@ import {
   pinField,
   operationIdField,
   digestAlgorithmField,
+  byokTargetField,
+  wrappingKeySpecField,
+  byokAlgorithmField,
+  wrappingPublicKeyField,
+  tokenExpireTimeField,
+  importTokenField,
+  sm2CiphertextEncodingField,
+  rehearsalIdField,
 } from './fields';
 
 /** What an operation needs before its handler runs. */
@@ -42,7 +51,7 @@ export const FRONT_DOORS = ['cli', 'app'] as const satisfies readonly FrontDoor[
 
 export interface OperationDef<I extends z.ZodObject = z.ZodObject> {
   summary: string;
-  group: 'Keystore' | 'Keys' | 'Versions' | 'Aliases' | 'Cryptography' | 'Import' | 'Audit' | 'Tokens' | 'Files';
+  group: 'Keystore' | 'Keys' | 'Versions' | 'Aliases' | 'Cryptography' | 'Import' | 'Audit' | 'Tokens' | 'Files' | 'Ceremony';
   input: I;
   keystore: KeystoreNeed;
   /** Secret inputs: the CLI never takes them as arguments, only from a file, env or a prompt. */
@@ -559,6 +568,174 @@ export const OPERATIONS = {
     input: z.object({ OperationId: operationIdField }).strict(),
     frontDoors: ['app'],
     errors: ['NotFound.Operation'],
+  }),
+  CheckImportParameters: op({
+    summary: 'Check a cloud\'s import parameters before wrapping: the public key parses and fits the wrapping algorithm, the token has not expired; prints the key\'s fingerprint to read aloud.',
+    group: 'Ceremony',
+    keystore: 'none',
+    input: z
+      .object({
+        Target: byokTargetField,
+        WrappingAlgorithm: byokAlgorithmField,
+        WrappingKeySpec: wrappingKeySpecField.optional(),
+        KeySpec: keySpecField.optional(),
+        PublicKey: wrappingPublicKeyField,
+        TokenExpireTime: tokenExpireTimeField.optional(),
+      })
+      .strict(),
+    errors: ['InvalidParameter.WrappingAlgorithm', 'InvalidParameter.WrappingKeySpec', 'InvalidParameter.PublicKey', 'InvalidParameter.TokenExpireTime', 'Import.TokenExpired', 'Rejected.KeySpec'],
+  }),
+  WrapKeyMaterial: op({
+    summary: 'Wrap an exportable key\'s material under a cloud\'s import public key and write the files the cloud\'s CLI takes, with a manifest (never overwriting a file).',
+    group: 'Ceremony',
+    keystore: 'open',
+    input: z
+      .object({
+        KeyId: keyIdField,
+        KeyVersionId: keyVersionIdField.optional(),
+        Target: byokTargetField,
+        WrappingAlgorithm: byokAlgorithmField,
+        PublicKey: wrappingPublicKeyField,
+        WrappingKeySpec: wrappingKeySpecField.optional(),
+        ImportToken: importTokenField.optional(),
+        TokenExpireTime: tokenExpireTimeField.optional(),
+        CloudKeyId: z.string().min(1).max(1024).optional(),
+        KeyEncryptionKeyId: z.string().min(1).max(1024).optional(),
+        OutputDir: filePathField,
+        Sm2CiphertextEncoding: sm2CiphertextEncodingField.optional(),
+        Base64UrlPadding: boolField.optional(),
+      })
+      .strict(),
+    errors: [
+      ...HSM_ERRORS,
+      ...KEY_ERRORS,
+      'NotFound.KeyVersion',
+      'Rejected.KeyState',
+      'Rejected.KeySpec',
+      'Rejected.NotExportable',
+      'InvalidParameter.WrappingAlgorithm',
+      'InvalidParameter.WrappingKeySpec',
+      'InvalidParameter.PublicKey',
+      'InvalidParameter.TokenExpireTime',
+      'Import.TokenExpired',
+      'MissingParameter',
+      'InvalidParameter.OutputDir',
+      'AlreadyExists.File',
+    ],
+  }),
+  GetKeyCheckValue: op({
+    summary: 'The key check value witnesses compare: AES/SM4 cipher or HMAC of zero bytes (first 3 bytes, hex), or the SHA-256 of an asymmetric key\'s public key.',
+    group: 'Ceremony',
+    keystore: 'open',
+    input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField.optional() }).strict(),
+    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'MissingParameter'],
+  }),
+  GenerateCsr: op({
+    summary: 'A PKCS#10 certification request for an asymmetric key, signed by the key itself (inside the token for HSM keys), written to a new file when OutputFile is given.',
+    group: 'Ceremony',
+    keystore: 'open',
+    input: z
+      .object({
+        KeyId: keyIdField,
+        KeyVersionId: keyVersionIdField.optional(),
+        Algorithm: signingAlgorithmField.optional(),
+        Subject: z.string().min(1, 'give a subject, e.g. CN=Release signing,O=Example,C=DE').max(4096),
+        SubjectAltNames: z.string().max(8192).optional(),
+        KeyUsage: z.string().max(512).optional(),
+        ExtendedKeyUsage: z.string().max(1024).optional(),
+        BasicConstraints: z.string().max(64).optional(),
+        Template: z.enum(CSR_TEMPLATES).optional(),
+        OutputFile: filePathField.optional(),
+        Encoding: z.enum(['PEM', 'DER']).optional(),
+      })
+      .strict(),
+    errors: [
+      ...HSM_ERRORS,
+      ...KEY_ERRORS,
+      'NotFound.KeyVersion',
+      'Rejected.KeyState',
+      'Rejected.KeySpec',
+      'Rejected.KeyUsage',
+      'Rejected.Algorithm',
+      'InvalidParameter.Subject',
+      'InvalidParameter.SubjectAltNames',
+      'InvalidParameter.Extension',
+      'MissingParameter',
+      'AlreadyExists.File',
+      'InvalidParameter.OutputFile',
+    ],
+  }),
+  SignFile: op({
+    summary: 'Sign files (or every file in a folder): each is hashed as a stream, only the digest goes to the key; writes <file>.sig beside it or in OutputDir, the public key, and optionally a signed SHA256SUMS-style manifest.',
+    group: 'Files',
+    keystore: 'open',
+    input: z
+      .object({
+        KeyId: keyIdField,
+        KeyVersionId: keyVersionIdField.optional(),
+        Algorithm: signingAlgorithmField,
+        File: z.union([filePathField, z.array(filePathField).min(1, 'give at least one file').max(10_000)]).transform((v) => (Array.isArray(v) ? v : [v])),
+        Manifest: filePathField.optional(),
+        OutputDir: filePathField.optional(),
+        SignatureEncoding: z.enum(['raw', 'base64']).optional(),
+        UserId: z.string().min(1).max(1024).optional(),
+        OperationId: operationIdField.optional(),
+      })
+      .strict(),
+    longRunning: true,
+    errors: [
+      ...HSM_ERRORS,
+      ...KEY_ERRORS,
+      'NotFound.KeyVersion',
+      'Rejected.KeyState',
+      'Rejected.KeyUsage',
+      'Rejected.KeySpec',
+      'Rejected.Algorithm',
+      'InvalidParameter.InputFile',
+      'InvalidParameter.OutputDir',
+      'InvalidParameter.OutputFile',
+      'InvalidParameter',
+      'MissingParameter',
+      'AlreadyExists.File',
+      'Cancelled',
+    ],
+  }),
+  VerifyFile: op({
+    summary: 'Check a detached signature over a file with a keystore key or a public key PEM (signatures made elsewhere): Value false when it does not verify.',
+    group: 'Files',
+    keystore: 'open',
+    input: z
+      .object({
+        KeyId: keyIdField.optional(),
+        KeyVersionId: keyVersionIdField.optional(),
+        PublicKey: z.string().min(1).max(20_000).optional(),
+        Algorithm: signingAlgorithmField,
+        File: filePathField,
+        SignatureFile: filePathField,
+        UserId: z.string().min(1).max(1024).optional(),
+        OperationId: operationIdField.optional(),
+      })
+      .strict(),
+    longRunning: true,
+    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyUsage', 'Rejected.KeySpec', 'Rejected.Algorithm', 'InvalidParameter', 'InvalidParameter.PublicKey', 'InvalidParameter.InputFile', 'MissingParameter', 'Cancelled'],
+  }),
+  PrepareRehearsal: op({
+    summary: 'Play the cloud for a rehearsal: a stand-in wrapping key pair and import token for the target (the private half stays in the main process).',
+    group: 'Ceremony',
+    keystore: 'open',
+    input: z
+      .object({ Target: byokTargetField, WrappingAlgorithm: byokAlgorithmField, WrappingKeySpec: wrappingKeySpecField.optional(), KeySpec: keySpecField })
+      .strict(),
+    frontDoors: ['app'],
+    errors: ['InvalidParameter.WrappingAlgorithm', 'InvalidParameter.WrappingKeySpec', 'Rejected.KeySpec'],
+  }),
+  CheckRehearsal: op({
+    summary: 'Unwrap a rehearsal\'s output with the stand-in private key and compare the material with the manifest\'s key check value.',
+    group: 'Ceremony',
+    keystore: 'open',
+    input: z.object({ RehearsalId: rehearsalIdField, OutputDir: filePathField }).strict(),
+    frontDoors: ['app'],
+    errors: ['NotFound.Rehearsal', 'InvalidParameter.OutputDir', 'InvalidEncryptedKeyMaterial'],
   }),
 } as const;
 

@@ -9,6 +9,7 @@ import type {
   EncryptionAlgorithm,
   MacAlgorithm,
 } from '../domain/keySpecs';
+import type { ByokTarget, WrappingKeySpec } from '../domain/byokTargets';
 
 export type RotationStatus = 'Enabled' | 'Disabled' | 'Suspended';
 
@@ -185,4 +186,126 @@ export interface OperationOutputs {
   LogoutToken: Empty;
   DigestFile: { InputFile: string; Size: number; Algorithm: DigestAlgorithm; Digest: string };
   CancelOperation: { Cancelled: true };
+
+  CheckImportParameters: CheckedImportParameters;
+  WrapKeyMaterial: WrappedKeyMaterial;
+  GenerateCsr: GeneratedCsr;
+  SignFile: SignedFiles;
+  VerifyFile: { Value: boolean; File: string; Digest: string };
+  GetKeyCheckValue: { KeyId: string; KeyVersionId: string; KeyCheckValue: string; Kind: string };
+  PrepareRehearsal: RehearsalParameters;
+  CheckRehearsal: RehearsalVerdict;
+}
+
+/** A cloud's wrapping public key and token, checked (CheckImportParameters; part of WrapKeyMaterial). */
+export interface CheckedImportParameters {
+  Target: ByokTarget;
+  WrappingAlgorithm: string;
+  WrappingKeySpec: WrappingKeySpec;
+  /** SHA-256 of the wrapping key's DER SubjectPublicKeyInfo, lowercase hex. */
+  PublicKeyFingerprint: string;
+  /** The same fingerprint as 24 English words (BIP-39 word list), to read aloud against the connected side. */
+  PublicKeyFingerprintWords: string[];
+  /** ISO-8601 UTC, when a token expiry was given. */
+  TokenExpireTime?: string;
+  TokenSecondsLeft?: number;
+  /** Cautions to show: legacy padding, less than an hour left on the token, regional limits. */
+  Warnings: string[];
+  /** What about this layout could not be checked against the live service. */
+  Unconfirmed?: string;
+}
+
+export interface WrittenFile {
+  File: string;
+  Sha256: string;
+  /** What the file is for, e.g. "encrypted key material (binary, for fileb://)". */
+  Purpose: string;
+}
+
+export interface WrappedKeyMaterial {
+  KeyId: string;
+  KeyVersionId: string;
+  Target: ByokTarget;
+  WrappingAlgorithm: string;
+  WrappingKeySpec: WrappingKeySpec;
+  /** Base64 of the whole wrapped blob (Huawei: the encrypted_key_material field). */
+  EncryptedKeyMaterial: string;
+  /** Huawei asymmetric keys only: the encrypted_privatekey field, base64. */
+  EncryptedPrivateKey?: string;
+  /** AES/SM4/HMAC: 6 hex digits; asymmetric keys: the SHA-256 fingerprint of the public key. */
+  KeyCheckValue: string;
+  /** The wrapping (cloud's) public key's SHA-256 fingerprint. */
+  PublicKeyFingerprint: string;
+  Files: WrittenFile[];
+  /** manifest.json's path (also in Files). */
+  Manifest: string;
+  /** The command to run on the connected side, with the file names filled in. */
+  ImportCommand: string;
+  Warnings: string[];
+  Unconfirmed?: string;
+}
+
+export interface RehearsalParameters {
+  RehearsalId: string;
+  Target: ByokTarget;
+  WrappingAlgorithm: string;
+  WrappingKeySpec: WrappingKeySpec;
+  /** As the cloud would hand it out: PEM for GCP and Azure, base64 DER for the others. */
+  PublicKey: string;
+  ImportToken?: string;
+  TokenExpireTime?: string;
+  CloudKeyId: string;
+  KeyEncryptionKeyId?: string;
+}
+
+export interface RehearsalVerdict {
+  RehearsalId: string;
+  /** True when the unwrapped material gives the manifest's key check value and every file's SHA-256 matches. */
+  Matches: boolean;
+  KeyCheckValue: string;
+  ManifestKeyCheckValue: string;
+  FilesChecked: number;
+  /** What was checked, or what did not match, in words. */
+  Details: string[];
+}
+
+export interface GeneratedCsr {
+  KeyId: string;
+  KeyVersionId: string;
+  Algorithm: SigningAlgorithm;
+  /** The request, PEM (whatever the file's encoding). */
+  Csr: string;
+  OutputFile?: string;
+  /** SHA-256 of the request as written: the file's bytes, or the PEM text when no file was asked for. */
+  Sha256: string;
+  /** RFC 4514, most specific first. */
+  Subject: string;
+  SubjectAltNames: string[];
+  /** SHA-256 of the key's DER SubjectPublicKeyInfo, hex. */
+  PublicKeyFingerprint: string;
+  /** The OpenSSL command that checks the request's signature. */
+  VerifyCommand: string;
+}
+
+export interface FileSignature {
+  File: string;
+  Size: number;
+  /** The file's digest under the algorithm's hash, hex (for SM2DSA: plain SM3 of the file, as SM3SUMS lists it). */
+  Digest: string;
+  SignatureFile: string;
+  /** Written when SignatureEncoding is base64. */
+  SignatureFileBase64?: string;
+  /** The OpenSSL command that verifies this signature. */
+  VerifyCommand: string;
+}
+
+export interface SignedFiles {
+  KeyId: string;
+  KeyVersionId: string;
+  Algorithm: SigningAlgorithm;
+  Signatures: FileSignature[];
+  Manifest?: string;
+  ManifestSignatureFile?: string;
+  /** The public key PEM the signatures verify with (written beside the signatures). */
+  PublicKeyFile: string;
 }

@@ -5,7 +5,9 @@
  * only atob (in browsers and in Node) and @noble/hashes.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { entropyToMnemonic } from '@scure/bip39';
+import { wordlist as english } from '@scure/bip39/wordlists/english.js';
 import { KmsError } from '../errors';
 
 const PEM = /-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]*)-----END PUBLIC KEY-----/;
@@ -23,4 +25,13 @@ export function spkiFromPem(pem: string): Uint8Array {
 
 export function publicKeyFingerprint(pem: string): string {
   return bytesToHex(sha256(spkiFromPem(pem)));
+}
+
+/**
+ * A 32-byte fingerprint (64 hex digits) as 24 English words of the BIP-39 list, to be read
+ * aloud: people compare words across two screens more reliably than hex.
+ */
+export function fingerprintWords(hex: string): string[] {
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new KmsError('Internal', 'A fingerprint is 64 lowercase hex digits.');
+  return entropyToMnemonic(hexToBytes(hex), english).split(' ');
 }

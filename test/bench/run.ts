@@ -6,6 +6,7 @@
  *   every AsymmetricSign takes) and the full service call (with its audit entry and fsync), beside
  *   `openssl speed` and beside Node's own OpenSSL in this process.
  * - SM3, SM4-GCM and secp256k1 ECIES on the fallbacks Electron's BoringSSL needs, beside OpenSSL;
+ * - SignFile on a 1 GiB file: digest throughput vs `openssl dgst`, and the signing process's peak RSS;
  * - HSM signatures (ECDSA P-256, RSA-2048) through the service and the backend beside a bare
  *   pkcs11js loop on the same SoftHSM2 token.
  * Benchmarks are not tests: nothing here asserts a time.
@@ -28,6 +29,7 @@ import { benchSm2 } from './sm2';
 import { benchHsm } from './hsm';
 import { benchFallbacks } from './fallbacks';
 import { benchDigestFile } from './digest';
+import { benchSignFile } from './signFile';
 
 const SECONDS = Number(process.env.KEYROOM_BENCH_SECONDS ?? 1);
 const PASS = 'benchmark passphrase';
@@ -162,6 +164,8 @@ async function main() {
       boringsslFallbacks: benchFallbacks(SECONDS),
       // DigestFile (streamed, with progress and cancellation) vs `openssl dgst` on a 256 MiB file.
       digestFile: await benchDigestFile(dir),
+      // SignFile on 1 GiB: digest throughput vs `openssl dgst` (start-up subtracted), and peak RSS.
+      signFile: await benchSignFile(dir),
       // HSM keys on a SoftHSM2 token: service (with its audit commit) and backend vs bare pkcs11js.
       hsm: await benchHsm(SECONDS),
     };

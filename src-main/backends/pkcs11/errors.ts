@@ -67,6 +67,9 @@ const CATEGORY = {
 
 export type KnownCkr = keyof typeof CATEGORY;
 
+/** What a token answers to OAEP parameters it does not take (SoftHSM 2.6: CKR_ARGUMENTS_BAD for SHA-256). */
+export const OAEP_PARAMS_REFUSED = ['CKR_ARGUMENTS_BAD', 'CKR_MECHANISM_PARAM_INVALID', 'CKR_MECHANISM_INVALID'] as const;
+
 /**
  * Token removal is reported as CKR_TOKEN_NOT_PRESENT by some modules and CKR_DEVICE_REMOVED by
  * others; both are worth one reopen (the token may be back). Kept apart from CATEGORY because

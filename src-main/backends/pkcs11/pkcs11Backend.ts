@@ -8,6 +8,7 @@
  * Where SoftHSM 2.6 falls short the backend says so in code: AES-GCM tag and OAEP padding
  * failures come back as CKR_GENERAL_ERROR; CKM_RSA_PKCS_OAEP takes SHA-1 only, so OAEP with
  * SHA-256 decrypts with CKM_RSA_X_509 in the token and checks the padding here (oaep.ts).
+ * Export wrapping (exportWrap.ts) has no such way round: SHA-256 OAEP wrapping is refused there.
  */
 import { randomBytes } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
@@ -20,13 +21,14 @@ import {
   type MacAlgorithm,
   type SigningAlgorithm,
 } from '../../../src-shared/domain/keySpecs';
-import type { KeyBackend, NewMaterial, SealedBox, StoredVersion } from '../backend';
+import type { ExportWrapRequest, KeyBackend, NewMaterial, SealedBox, StoredVersion, WrappedMaterial } from '../backend';
 import { wipe } from '../../crypto/wipe';
 import { CKZ_DATA_SPECIFIED } from './constants';
-import { hasCkr, keyNotFound } from './errors';
+import { OAEP_PARAMS_REFUSED, hasCkr, keyNotFound } from './errors';
 import { CURVES, ecdsaRawToDer, ecPointFromAttribute, ecSpki, rsaSpki, sha256DigestInfo, type TokenCurve } from './encoding';
 import { HMAC_MECHANISM, generationPlan, requiredMechanisms } from './keyTemplates';
 import { emeOaepDecode } from './oaep';
+import { refuseUnsupportedScheme, requireExtractable, rsaWrappingKey, wrapInToken } from './exportWrap';
 import type { Pkcs11SessionManager, SessionLease, TokenIdentity } from './sessionManager';
 import { KEYROOM_MECHANISMS as M } from './tokens';
 
@@ -53,8 +55,6 @@ const DECRYPT_FAILURES = [
   'CKR_GENERAL_ERROR',
   'CKR_FUNCTION_FAILED',
 ] as const;
-/** What a token answers to OAEP parameters it does not take. */
-const OAEP_PARAMS_REFUSED = ['CKR_ARGUMENTS_BAD', 'CKR_MECHANISM_PARAM_INVALID', 'CKR_MECHANISM_INVALID'];
 
 type ObjectClass = 'secret' | 'private' | 'public';
 
@@ -481,6 +481,61 @@ export class Pkcs11Backend implements KeyBackend {
     } finally {
       wipe(em);
     }
+  }
+
+  // ---- outbound BYOK ---------------------------------------------------------------------------
+
+  /** The target wrapped under the cloud's key with C_WrapKey, inside the token (exportWrap.ts). */
+  async wrapForExport(v: StoredVersion, request: ExportWrapRequest): Promise<WrappedMaterial> {
+    this.requireFamily(v, 'AES', 'HMAC', 'RSA', 'EC');
+    const family = KEY_SPEC_INFO[v.keySpec].family;
+    const secret = family === 'AES' || family === 'HMAC';
+    refuseUnsupportedScheme(request, secret, v.keySpec);
+    const cloud = rsaWrappingKey(request.wrappingKey);
+    return this.withKey(v, secret ? 'secret' : 'private', 'wrap the key for export', (s, key) => {
+      requireExtractable(s, key, v.keyId);
+      return wrapInToken(s, key, request, cloud);
+    });
+  }
+
+  /**
+   * AES: the first 3 bytes of CKM_AES_ECB over one zero block (or, for a key without CKA_ENCRYPT,
+   * CKA_CHECK_VALUE, which PKCS#11 defines the same way; SoftHSM's matches). HMAC: C_Sign with
+   * the key's own HMAC over 16 zero bytes. The key never leaves the token.
+   */
+  async keyCheckValue(v: StoredVersion): Promise<Buffer> {
+    const info = KEY_SPEC_INFO[v.keySpec];
+    if (info.family === 'HMAC') {
+      const { mechanism, bytes } = HMAC_MECHANISM[info.macAlgorithm!];
+      return this.withKey(v, 'secret', 'compute the key check value', (s, key) => {
+        s.p11.C_SignInit(s.handle, { mechanism: M[mechanism] }, key);
+        return Buffer.from(s.p11.C_Sign(s.handle, Buffer.alloc(16), Buffer.alloc(bytes)).subarray(0, 3));
+      });
+    }
+    if (info.family !== 'AES') {
+      throw new KmsError('Rejected.KeySpec', `A key check value is defined for AES and HMAC keys, not ${v.keySpec}; an asymmetric key is checked by its public key's fingerprint.`);
+    }
+    const hasEcb = (await this.sessionManager()).mechanisms().has(M.AES_ECB);
+    return this.withKey(v, 'secret', 'compute the key check value', (s, key) => {
+      const [encrypt] = s.p11.C_GetAttributeValue(s.handle, key, [{ type: pkcs11js.CKA_ENCRYPT }]);
+      if (encrypt?.value[0] === 1 && hasEcb) {
+        s.p11.C_EncryptInit(s.handle, { mechanism: M.AES_ECB }, key);
+        return Buffer.from(s.p11.C_Encrypt(s.handle, Buffer.alloc(16), Buffer.alloc(16)).subarray(0, 3));
+      }
+      let check: Buffer | undefined;
+      try {
+        check = s.p11.C_GetAttributeValue(s.handle, key, [{ type: pkcs11js.CKA_CHECK_VALUE }])[0]?.value;
+      } catch (e) {
+        if (!hasCkr(e, 'CKR_ATTRIBUTE_TYPE_INVALID', 'CKR_ATTRIBUTE_SENSITIVE')) throw e;
+      }
+      if (check?.length === 3) return Buffer.from(check);
+      throw new KmsError(
+        'Hsm.MechanismUnsupported',
+        encrypt?.value[0] === 1
+          ? `Token "${s.token.label}" lacks CKM_AES_ECB and gives no CKA_CHECK_VALUE, so it cannot compute the key check value of key ${v.keyId}.`
+          : `Key ${v.keyId} lacks CKA_ENCRYPT (it may not encrypt) and token "${s.token.label}" gives no CKA_CHECK_VALUE, so its key check value cannot be computed.`,
+      );
+    });
   }
 
   /** C_DestroyObject every object with the version's CKA_ID. Objects already gone are fine. */

@@ -16,6 +16,8 @@ export type { TokenFlags, TokenDescription };
 export const KEYROOM_MECHANISMS = {
   AES_KEY_GEN: 0x1080,
   AES_GCM: 0x1087,
+  /** Key check values of AES keys (one zero block). */
+  AES_ECB: 0x1081,
   AES_KEY_WRAP: 0x2109,
   AES_KEY_WRAP_PAD: 0x210a,
   RSA_PKCS_KEY_PAIR_GEN: 0x0000,

@@ -15,7 +15,9 @@ import {
   type SigningAlgorithm,
   type EncryptionAlgorithm,
 } from '../../../src-shared/domain/keySpecs';
-import type { KeyBackend, NewMaterial, SealedBox, StoredVersion } from '../backend';
+import type { ExportWrapRequest, KeyBackend, NewMaterial, SealedBox, StoredVersion, WrappedMaterial } from '../backend';
+import { materialInForm, wrapMaterial } from '../../crypto/byokLayouts';
+import { secretCheckValue } from '../../crypto/keyCheckValue';
 import { ecScalarFromPkcs8 } from '../../crypto/keyEncoding';
 import { generateEcKeyPair } from '../../crypto/ecKeys';
 import { rsaSignDigest, rsaOaepDecrypt } from '../../crypto/rsa';
@@ -139,6 +141,20 @@ export class SoftwareBackend implements KeyBackend {
         throw new KmsError('Rejected.Algorithm', `Unknown algorithm ${String(never)}.`);
       }
     }
+  }
+
+  /** The service has checked the key is Exportable; here the material only changes form and is wrapped. */
+  async wrapForExport(v: StoredVersion, request: ExportWrapRequest): Promise<WrappedMaterial> {
+    const material = materialInForm(request, materialOf(v));
+    try {
+      return wrapMaterial(request, material);
+    } finally {
+      wipe(material);
+    }
+  }
+
+  async keyCheckValue(v: StoredVersion): Promise<Buffer> {
+    return secretCheckValue(v.keySpec, materialOf(v));
   }
 
   async destroy(): Promise<void> {

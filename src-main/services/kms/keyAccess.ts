@@ -14,7 +14,7 @@ import {
 import type { KeyMetadata, KeyVersion, RotationStatus } from '../../../src-shared/contract/types';
 import type { SqlExecutor } from '../../keystore/sqlcipher';
 import type { KeyBackend, StoredVersion } from '../../backends/backend';
-import { getAlias, getKey, getVersion, getVersionMaterial, type KeyRow, type VersionRow } from '../../keystore/repository';
+import { getAlias, getKey, getVersion, getVersionMaterial, listVersions, type KeyRow, type VersionRow } from '../../keystore/repository';
 import { wipe } from '../../crypto/wipe';
 import { isoTime, type KmsContext } from './context';
 
@@ -76,6 +76,18 @@ export async function loadVersion(db: SqlExecutor, key: KeyRow, keyVersionId: st
 export async function loadPrimaryVersion(db: SqlExecutor, key: KeyRow): Promise<VersionRow> {
   if (!key.primary_key_version) throw new KmsError('Internal', `Key ${key.key_id} has no primary version.`);
   return loadVersion(db, key, key.primary_key_version);
+}
+
+/**
+ * The version an operation names, or when it names none: the primary version (symmetric keys),
+ * or the only version (asymmetric keys, which have no primary); with several, it must be named.
+ */
+export async function resolveVersion(db: SqlExecutor, key: KeyRow, keyVersionId: string | undefined): Promise<VersionRow> {
+  if (keyVersionId) return loadVersion(db, key, keyVersionId);
+  if (key.primary_key_version) return loadPrimaryVersion(db, key);
+  const versions = await listVersions(db, key.key_id);
+  if (versions.length === 1) return versions[0]!;
+  throw new KmsError('MissingParameter', `Key ${key.key_id} has ${versions.length} versions; name one with KeyVersionId (ListKeyVersions shows them).`);
 }
 
 export function storedVersion(key: KeyRow, v: VersionRow): StoredVersion {

@@ -426,6 +426,91 @@ describe('keyroom command line', () => {
       assert.equal(sha256(ks), mainHash, 'a refused backup writes no audit entry');
       assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.partial')), [], 'no temporary file left');
     });
+
+    it('WrapKeyMaterial takes the public key and token as @file, prints the blob and the import command, and OpenSSL unwraps it', async () => {
+      const auth = ['--keystore', ks, '--passphrase-file', newPassFile];
+      const created = ok<{ KeyMetadata: { KeyId: string; Exportable: boolean } }>(
+        await keyroom([...auth, 'CreateKey', '--KeySpec', 'AES_256', '--Exportable', 'true', '--Description', 'for the cloud']),
+      );
+      entries++;
+      assert.equal(created.KeyMetadata.Exportable, true);
+      const wrappingKey = nodePath.join(dir, 'aliyun-wrap.pem');
+      execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', wrappingKey]);
+      const publicDer = execFileSync('openssl', ['pkey', '-in', wrappingKey, '-pubout', '-outform', 'DER']);
+      // As the Alibaba console hands it out: base64 of the DER, in a text file with a newline.
+      const publicFile = nodePath.join(dir, 'PublicKey.txt');
+      fs.writeFileSync(publicFile, `${publicDer.toString('base64')}\n`);
+      const tokenFile = nodePath.join(dir, 'ImportToken.in');
+      fs.writeFileSync(tokenFile, 'opaque-token-from-alibaba\n');
+      const out = nodePath.join(dir, 'to-aliyun');
+      fs.mkdirSync(out);
+      const args = [...auth, 'WrapKeyMaterial', '--KeyId', created.KeyMetadata.KeyId, '--Target', 'ALIYUN', '--WrappingAlgorithm', 'RSAES_OAEP_SHA_256',
+        '--PublicKey', `@${publicFile}`, '--ImportToken', `@${tokenFile}`, '--TokenExpireTime', String(Math.floor(Date.now() / 1000) + 86400),
+        '--CloudKeyId', 'key-abc123', '--OutputDir', out];
+      const r = ok<{ KeyId: string; EncryptedKeyMaterial: string; KeyCheckValue: string; PublicKeyFingerprint: string; Files: { File: string; Sha256: string }[]; ImportCommand: string }>(await keyroom(args));
+      entries++;
+      assert.equal(r.KeyId, created.KeyMetadata.KeyId);
+      assert.equal(r.PublicKeyFingerprint, createHash('sha256').update(publicDer).digest('hex'));
+      assert.equal(r.ImportCommand, 'aliyun kms ImportKeyMaterial --KeyId key-abc123 --EncryptedKeyMaterial "$(cat EncryptedKeyMaterial.txt)" --ImportToken "$(cat ImportToken.txt)" --KeyMaterialExpireUnix 0');
+      assert.equal(fs.readFileSync(nodePath.join(out, 'ImportToken.txt'), 'utf8'), 'opaque-token-from-alibaba\n', 'the token is carried through');
+      for (const f of r.Files) assert.equal(sha256(f.File), f.Sha256);
+      const blob = nodePath.join(dir, 'blob.bin');
+      fs.writeFileSync(blob, Buffer.from(r.EncryptedKeyMaterial, 'base64'));
+      const material = execFileSync('openssl', ['pkeyutl', '-decrypt', '-inkey', wrappingKey, '-in', blob, '-pkeyopt', 'rsa_padding_mode:oaep', '-pkeyopt', 'rsa_oaep_md:sha256', '-pkeyopt', 'rsa_mgf1_md:sha256']);
+      assert.equal(material.length, 32);
+      const kcv = execFileSync('openssl', ['enc', '-aes-256-ecb', '-nopad', '-K', material.toString('hex')], { input: Buffer.alloc(16) }).subarray(0, 3).toString('hex');
+      assert.equal(r.KeyCheckValue, kcv);
+
+      // The same command again: every file exists, so nothing is written and nothing audited.
+      const before = fs.readdirSync(out).map((n) => sha256(nodePath.join(out, n)));
+      failed(await keyroom(args), 'AlreadyExists.File');
+      assert.deepEqual(fs.readdirSync(out).map((n) => sha256(nodePath.join(out, n))), before);
+      // A key made without --Exportable never leaves, not even wrapped.
+      failed(await keyroom([...auth, 'WrapKeyMaterial', '--KeyId', keyId, '--Target', 'ALIYUN', '--WrappingAlgorithm', 'RSAES_OAEP_SHA_256', '--PublicKey', `@${publicFile}`, '--OutputDir', out]), 'Rejected.NotExportable');
+    });
+
+    it('GenerateCsr writes a request OpenSSL verifies, from a template and an RFC 4514 subject', async () => {
+      const auth = ['--keystore', ks, '--passphrase-file', newPassFile];
+      const key = ok<{ KeyMetadata: { KeyId: string } }>(await keyroom([...auth, 'CreateKey', '--KeySpec', 'EC_SM2', '--KeyUsage', 'SIGN/VERIFY']));
+      entries++;
+      const file = nodePath.join(dir, 'server.csr');
+      const r = ok<{ Csr: string; OutputFile: string; Sha256: string; Subject: string; SubjectAltNames: string[]; VerifyCommand: string }>(
+        await keyroom([...auth, 'GenerateCsr', '--KeyId', key.KeyMetadata.KeyId, '--Subject', 'CN=sm2.example.cn,O=示例有限公司,C=CN', '--Template', 'tls-server', '--OutputFile', file]),
+      );
+      entries++;
+      assert.equal(r.OutputFile, file);
+      assert.equal(r.Sha256, sha256(file));
+      assert.deepEqual(r.SubjectAltNames, ['DNS:sm2.example.cn']);
+      assert.equal(r.VerifyCommand, `openssl req -in ${file} -verify -noout -vfyopt distid:1234567812345678`);
+      const verified = execFileSync('openssl', ['req', '-in', file, '-verify', '-noout', '-vfyopt', 'distid:1234567812345678'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      assert.equal(verified, '');
+      failed(await keyroom([...auth, 'GenerateCsr', '--KeyId', key.KeyMetadata.KeyId, '--Subject', 'CN=x,C=CHN']), 'InvalidParameter.Subject');
+    });
+
+    it('SignFile takes --File more than once and writes a signed manifest; VerifyFile says false with exit 0, and errors on a missing file', async () => {
+      const auth = ['--keystore', ks, '--passphrase-file', newPassFile];
+      const key = ok<{ KeyMetadata: { KeyId: string } }>(await keyroom([...auth, 'CreateKey', '--KeySpec', 'EC_P384', '--KeyUsage', 'SIGN/VERIFY']));
+      entries++;
+      const rel = nodePath.join(dir, 'release');
+      fs.mkdirSync(rel);
+      const a = nodePath.join(rel, 'a.tar.gz');
+      const b = nodePath.join(rel, 'b.zip');
+      fs.writeFileSync(a, randomBytes(100_000));
+      fs.writeFileSync(b, randomBytes(7));
+      const r = ok<{ Signatures: { File: string; SignatureFile: string; VerifyCommand: string }[]; Manifest: string; ManifestSignatureFile: string; PublicKeyFile: string }>(
+        await keyroom([...auth, 'SignFile', '--KeyId', key.KeyMetadata.KeyId, '--Algorithm', 'ECDSA_SHA_384', '--File', a, '--File', b, '--Manifest', nodePath.join(rel, 'SHA384SUMS')]),
+      );
+      entries += 3;
+      assert.deepEqual(r.Signatures.map((x) => x.File), [a, b]);
+      for (const x of r.Signatures) assert.equal(execFileSync('sh', ['-c', x.VerifyCommand], { encoding: 'utf8' }).trim(), 'Verified OK');
+      assert.match(execFileSync('sha384sum', ['-c', 'SHA384SUMS'], { cwd: rel, encoding: 'utf8' }), /a\.tar\.gz: OK\nb\.zip: OK/);
+      execFileSync('openssl', ['dgst', '-sha384', '-verify', r.PublicKeyFile, '-signature', r.ManifestSignatureFile, r.Manifest]);
+
+      const verify = (file: string, sig: string) => keyroom([...auth, 'VerifyFile', '--PublicKey', `@${r.PublicKeyFile}`, '--Algorithm', 'ECDSA_SHA_384', '--File', file, '--SignatureFile', sig]);
+      assert.equal(ok<{ Value: boolean }>(await verify(a, `${a}.sig`)).Value, true);
+      assert.equal(ok<{ Value: boolean }>(await verify(b, `${a}.sig`)).Value, false, 'a signature that does not verify: Value false, exit 0');
+      failed(await verify(nodePath.join(rel, 'missing'), `${a}.sig`), 'InvalidParameter.InputFile');
+    });
   });
 
   it('DigestFile needs no keystore: the digest OpenSSL gives; no OperationId; a bad file exits 1; app-only operations exit 2', async () => {

@@ -12,7 +12,7 @@
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rsaVerifyDigest, rsaOaepDecrypt, rsaPkcs1DecryptFixedLength, type RsaSignScheme } from '../../../src-main/crypto/rsa';
@@ -21,6 +21,11 @@ import { SoftwareBackend } from '../../../src-main/backends/software/softwareBac
 import type { StoredVersion } from '../../../src-main/backends/backend';
 import type { KeySpec, MacAlgorithm } from '../../../src-shared/domain/keySpecs';
 import { isKmsError } from '../../../src-shared/errors';
+import { spkiToPem } from '../../../src-main/crypto/keyEncoding';
+import { aes256Block, kwpUnwrap, kwpWrap } from '../../../src-main/crypto/keyWrapPad';
+import { dispatch } from '../../../src-main/handlers/dispatch';
+import { openHarness } from '../../support/kmsHarness';
+import type { OperationOutput } from '../../../src-shared/contract/operations';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const VECTORS = process.env.KEYROOM_WYCHEPROOF_DIR ?? join(REPO, '..', 'shared', 'vectors', 'wycheproof');
@@ -301,4 +306,75 @@ describe('Wycheproof: the SoftwareBackend\'s symmetric primitives', () => {
       tally.report(t, file);
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The same signature vectors through VerifyFile (issue 7): each message and signature written to
+// files, checked with the group's public key given as PEM, as for signatures made elsewhere.
+
+function verifyFileSuite(file: string, algorithm: 'RSA_PSS_SHA_256' | 'RSA_PKCS1_SHA_256' | 'ECDSA_SHA_256' | 'ECDSA_SHA_384') {
+  return async (t: TestContext) => {
+    const suite = load<{ publicKeyDer: string }>(t, file);
+    if (!suite) return;
+    const h = await openHarness();
+    try {
+      const tally = new Tally();
+      const msgFile = join(h.dir, 'msg.bin');
+      const sigFile = join(h.dir, 'msg.sig');
+      for (const g of suite.testGroups) {
+        const pem = spkiToPem(hex(g.publicKeyDer));
+        for (const tc of g.tests) {
+          writeFileSync(msgFile, hex(tc.msg));
+          writeFileSync(sigFile, hex(tc.sig));
+          const r = await dispatch(h.session, 'VerifyFile', { PublicKey: pem, Algorithm: algorithm, File: msgFile, SignatureFile: sigFile });
+          if (r.ok) tally.judge(tc, (r.value as OperationOutput<'VerifyFile'>).Value);
+          else tally.judge(tc, false, `${r.error.Code}: ${r.error.Message}`);
+        }
+      }
+      tally.report(t, `${file} via VerifyFile`);
+    } finally {
+      await h.close();
+    }
+  };
+}
+
+describe('Wycheproof: signature verification through VerifyFile (files and a PEM public key)', () => {
+  it('RSASSA-PSS 2048, SHA-256, salt 32', verifyFileSuite('rsa_pss_2048_sha256_mgf1_32_test.json', 'RSA_PSS_SHA_256'));
+  it('RSASSA-PKCS1-v1_5 2048, SHA-256', verifyFileSuite('rsa_signature_2048_sha256_test.json', 'RSA_PKCS1_SHA_256'));
+  it('ECDSA P-256 / SHA-256', verifyFileSuite('ecdsa_secp256r1_sha256_test.json', 'ECDSA_SHA_256'));
+  it('ECDSA secp256k1 / SHA-256', verifyFileSuite('ecdsa_secp256k1_sha256_test.json', 'ECDSA_SHA_256'));
+  it('ECDSA P-384 / SHA-384', verifyFileSuite('ecdsa_secp384r1_sha384_test.json', 'ECDSA_SHA_384'));
+});
+
+// ---------------------------------------------------------------------------------------------
+// AES-256 key wrap with padding (RFC 5649), the BYOK envelopes' second half (keyWrapPad.ts):
+// wrapping a valid case must give its ciphertext; unwrapping must accept exactly the valid ones.
+
+describe('Wycheproof: AES-KWP with 256-bit keys (keyWrapPad.ts)', () => {
+  it('wraps to the vectors\' ciphertexts and unwraps only the valid ones', (t) => {
+    const suite = load<{ keySize: number }>(t, 'aes_kwp_test.json');
+    if (!suite) return;
+    const tally = new Tally();
+    for (const g of suite.testGroups) {
+      if (g.keySize !== 256) {
+        tally.notApplicable += g.tests.length;
+        continue;
+      }
+      for (const tc of g.tests) {
+        const cipher = aes256Block(hex(tc.key));
+        let unwrapped: Buffer | undefined;
+        try {
+          unwrapped = kwpUnwrap(cipher, hex(tc.ct));
+        } catch (e) {
+          assert.ok(isKmsError(e) && e.code === 'InvalidEncryptedKeyMaterial', `tcId ${tc.tcId}: ${String(e)}`);
+        }
+        const accepted = unwrapped !== undefined && unwrapped.equals(hex(tc.msg));
+        if (tc.result === 'valid' && hex(tc.msg).length > 0) {
+          assert.equal(kwpWrap(cipher, hex(tc.msg)).toString('hex'), String(tc.ct), `tcId ${tc.tcId}: wrap`);
+        }
+        tally.judge(tc, accepted);
+      }
+    }
+    tally.report(t, 'aes_kwp_test.json (256-bit keys)');
+  });
 });

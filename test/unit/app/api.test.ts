@@ -13,7 +13,12 @@ import { parseCommandLine, UsageError } from '../../../src-main/cli/args';
 
 const SESSION_OPERATIONS = ['GetKeystoreStatus', 'UnlockKeystore', 'LockKeystore'] as const;
 /** The app keeps a token login and follows operations under way; each CLI command is one call. */
-const APP_ONLY_OPERATIONS = [...SESSION_OPERATIONS, 'LoginToken', 'LogoutToken', 'CancelOperation'] as const;
+/**
+ * BYOK rehearsals are app-only too: the stand-in cloud lives in memory while the keystore is open,
+ * and each keyroom command locks the keystore when it ends.
+ */
+const REHEARSAL_OPERATIONS = ['PrepareRehearsal', 'CheckRehearsal'] as const;
+const APP_ONLY_OPERATIONS = [...SESSION_OPERATIONS, 'LoginToken', 'LogoutToken', 'CancelOperation', ...REHEARSAL_OPERATIONS] as const;
 
 const NO_SUBSCRIPTION = () => () => undefined;
 
@@ -65,7 +70,7 @@ describe('window.keyroom', () => {
 });
 
 describe('front doors', () => {
-  it('offers the keystore session, token login and cancel operations in the app only; every other operation at both', () => {
+  it('offers the keystore session, token login, cancel and rehearsal operations in the app only; every other operation at both', () => {
     for (const name of OPERATION_NAMES) {
       const appOnly = (APP_ONLY_OPERATIONS as readonly string[]).includes(name);
       assert.equal(isForFrontDoor(name, 'app'), true, name);
@@ -73,7 +78,8 @@ describe('front doors', () => {
     }
     assert.deepEqual(operationNamesFor('app'), OPERATION_NAMES);
     for (const name of APP_ONLY_OPERATIONS) {
-      assert.equal(OPERATIONS[name].keystore, 'none', `${name} runs whether or not the keystore is open`);
+      const needsOpen = (REHEARSAL_OPERATIONS as readonly string[]).includes(name);
+      assert.equal(OPERATIONS[name].keystore, needsOpen ? 'open' : 'none', `${name}: ${needsOpen ? 'lives with the open keystore' : 'runs whether or not the keystore is open'}`);
       assert.ok(OPERATIONS[name].summary.length > 10);
     }
     assert.deepEqual(OPERATIONS.UnlockKeystore.secrets, ['Passphrase']);

@@ -21,6 +21,7 @@ interface KeyReport {
   pkcs8: string;
 }
 interface Report {
+  byok: Record<string, boolean>;
   simulated: { sm3Listed: boolean; secp256k1Listed: boolean; sm3Throws: boolean };
   providers: { sm3: string; sm4: string; ecdh: Record<string, string>; keygen: Record<string, string> };
   message: string;
@@ -60,6 +61,11 @@ describe('the software backend without SM3, SM4, secp256k1 and SM2 in node:crypt
       ecdh: { prime256v1: 'openssl', secp256k1: 'noble' },
       keygen: { prime256v1: 'openssl', secp256k1: 'noble', secp384r1: 'openssl', SM2: 'noble' },
     });
+  });
+
+  it('BYOK wraps SM2, SM4 and secp256k1 material and a rehearsal unwraps it to the same KCV', () => {
+    assert.equal(Object.keys(report.byok).length, 6);
+    for (const [row, matches] of Object.entries(report.byok)) assert.equal(matches, true, row);
   });
 
   it('SM4 Encrypt made a blob that OpenSSL\'s SM4 opens', () => {

@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes, randomInt } from 'node:crypto';
-import { SM4_PROVIDER, sm4Ctr, sm4EcbEncrypt } from '../../../src-main/crypto/sm4';
+import { SM4_PROVIDER, sm4Ctr, sm4EcbDecrypt, sm4EcbEncrypt } from '../../../src-main/crypto/sm4';
 import { openssl } from '../../support/openssl';
 
 const H = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -52,6 +52,17 @@ describe('sm4, JS provider', () => {
       const key = randomBytes(16);
       const blocks = randomBytes(16 * randomInt(0, 9));
       assert.deepEqual(sm4EcbEncrypt(key, blocks, 'js'), opensslEcb(key, blocks), `round ${round}`);
+    }
+  });
+
+  it('decrypts as OpenSSL sm4-ecb does (a BYOK rehearsal unwraps SM4-ECB with it)', () => {
+    assert.equal(sm4EcbDecrypt(GBT32907.key, H(GBT32907.once), 'js').toString('hex'), GBT32907.plaintext.toString('hex'));
+    for (let round = 0; round < 100; round++) {
+      const key = randomBytes(16);
+      const blocks = randomBytes(16 * randomInt(1, 9));
+      const c = opensslEcb(key, blocks);
+      assert.deepEqual(sm4EcbDecrypt(key, c, 'js'), blocks, `round ${round}`);
+      assert.deepEqual(sm4EcbDecrypt(key, c, 'openssl'), blocks, `round ${round}`);
     }
   });
 

@@ -4,6 +4,8 @@
  * fallbacks. Prints one JSON document for the parent test to judge with real OpenSSL.
  */
 import { createHash, getCurves, getHashes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import { SM3_PROVIDER } from '../../../../src-main/crypto/sm3';
 import { SM4_PROVIDER } from '../../../../src-main/crypto/sm4';
 import { ECDH_PROVIDERS } from '../../../../src-main/crypto/ecies';
@@ -57,7 +59,29 @@ async function main(): Promise<void> {
     const k1Enc = await asymmetric('EC_P256K', 'ENCRYPT/DECRYPT');
     const sm2Enc = await asymmetric('EC_SM2', 'ENCRYPT/DECRYPT');
 
+    // BYOK: the SM rows and secp256k1 wrapped and unwrapped (a rehearsal) without OpenSSL's SM2, SM4, SM3, secp256k1.
+    const byok: Record<string, boolean> = {};
+    const rows: [string, string, string][] = [
+      ['ALIYUN', 'SM2PKE', 'SM4'],
+      ['ALIYUN', 'SM2PKE_SM4_ECB', 'EC_SM2'],
+      ['HUAWEI', 'SM2_ENCRYPT', 'EC_SM2'],
+      ['HUAWEI', 'RSAES_OAEP_SHA_256', 'SM4'],
+      ['AWS', 'RSA_AES_KEY_WRAP_SHA_256', 'EC_P256K'],
+      ['AZURE', 'CKM_RSA_AES_KEY_WRAP', 'EC_P256K'],
+    ];
+    for (const [target, algorithm, spec] of rows) {
+      const keyId = (await h.call('CreateKey', { KeySpec: spec, Exportable: true })).KeyMetadata.KeyId;
+      const p = await h.call('PrepareRehearsal', { Target: target, WrappingAlgorithm: algorithm, KeySpec: spec });
+      const out = mkdtempSync(join(h.dir, 'byok-'));
+      await h.call('WrapKeyMaterial', {
+        KeyId: keyId, Target: target, WrappingAlgorithm: algorithm, PublicKey: p.PublicKey, OutputDir: out,
+        ...(p.KeyEncryptionKeyId ? { KeyEncryptionKeyId: p.KeyEncryptionKeyId } : {}),
+      });
+      byok[`${target} ${algorithm} ${spec}`] = (await h.call('CheckRehearsal', { RehearsalId: p.RehearsalId, OutputDir: out })).Matches;
+    }
+
     const report = {
+      byok,
       simulated,
       providers: { sm3: SM3_PROVIDER, sm4: SM4_PROVIDER, ecdh: ECDH_PROVIDERS, keygen: EC_KEYGEN_PROVIDERS },
       message: b64(message),

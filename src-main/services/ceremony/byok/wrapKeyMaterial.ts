@@ -1,0 +1,206 @@
+/**
+ * WrapKeyMaterial: an exportable key's material leaves Keyroom wrapped under a cloud's import
+ * public key, as the files that cloud's CLI takes plus a manifest.json for the record. Nothing is
+ * half-done: the folder is checked first, every file is written under a temporary name and
+ * linked into place (never over an existing file), and if any file cannot be written the ones
+ * already written are removed and the audit entry (appended in the same transaction) rolls back.
+ * The audit records what left (files, hashes, KCV), never the material or the wrapped blob.
+ */
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { KmsError } from '../../../../src-shared/errors';
+import { BYOK_TARGET_NAMES, materialForm } from '../../../../src-shared/domain/byokTargets';
+import { KEY_SPEC_INFO, isAsymmetric, type KeySpec } from '../../../../src-shared/domain/keySpecs';
+import type { OperationInput, OperationOutput } from '../../../../src-shared/contract/operations';
+import type { WrittenFile } from '../../../../src-shared/contract/types';
+import type { ExportWrapRequest } from '../../../backends/backend';
+import type { SqlExecutor } from '../../../keystore/sqlcipher';
+import type { KeyRow, VersionRow } from '../../../keystore/repository';
+import { writeAllExclusive } from '../../../files/exclusiveFile';
+import { KEYROOM_VERSION } from '../../../version';
+import { appendAudit } from '../../audit/auditLog';
+import { requireState, resolveKey, resolveVersion, useSecret } from '../../kms/keyAccess';
+import { now, type KmsContext } from '../../kms/context';
+import { checkImportParameters } from './importParameters';
+import { cloudOutput, type CloudFile } from './cloudFiles';
+
+export const MANIFEST_FILE = 'manifest.json';
+
+/** What the manifest says the KCV is, so a witness knows how to recompute it. */
+export function checkValueKind(keySpec: KeySpec): string {
+  const family = KEY_SPEC_INFO[keySpec].family;
+  if (family === 'AES' || family === 'SM4') return `first 3 bytes of ${family}-ECB of one zero block under the material, hex`;
+  if (family === 'HMAC') return 'first 3 bytes of HMAC(material, 16 zero bytes), hex';
+  return 'SHA-256 of the key\'s public half (DER SubjectPublicKeyInfo), hex';
+}
+
+/** The KCV of a version: computed by its backend (inside the token for HSM keys), or from the public key. */
+async function checkValueOf(kms: KmsContext, db: SqlExecutor, key: KeyRow, version: VersionRow): Promise<string> {
+  if (isAsymmetric(key.key_spec)) return sha256(requirePublicKey(version));
+  return useSecret(kms, db, key, version, async (backend, v) => (await backend.keyCheckValue(v)).toString('hex'));
+}
+
+/** GetKeyCheckValue: what witnesses compare before and after an export, without the material. */
+export async function getKeyCheckValue(kms: KmsContext, input: OperationInput<'GetKeyCheckValue'>): Promise<OperationOutput<'GetKeyCheckValue'>> {
+  return kms.keystore.read(async (db) => {
+    const key = await resolveKey(db, input.KeyId);
+    requireState(key, ['Enabled', 'Disabled'], 'give a key check value');
+    const version = await resolveVersion(db, key, input.KeyVersionId);
+    return { KeyId: key.key_id, KeyVersionId: version.key_version_id, KeyCheckValue: await checkValueOf(kms, db, key, version), Kind: checkValueKind(key.key_spec) };
+  });
+}
+
+async function requireFolder(dir: string): Promise<void> {
+  try {
+    if ((await stat(dir)).isDirectory()) return;
+  } catch {
+    // fall through: the same answer for a missing folder and an unreadable one
+  }
+  throw new KmsError('InvalidParameter.OutputDir', `${dir} is not a folder; create it first (on the removable medium) or choose another.`);
+}
+
+async function requireAbsent(paths: string[]): Promise<void> {
+  for (const p of paths) {
+    const exists = await stat(p).then(
+      () => true,
+      () => false,
+    );
+    if (exists) throw new KmsError('AlreadyExists.File', `${p} exists; choose an empty folder (Keyroom never overwrites a file).`);
+  }
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export interface WrapOptions {
+  /** Whether the wrapping key is a rehearsal's stand-in (said in the manifest and the audit log). */
+  isRehearsalKey?: (fingerprint: string) => boolean;
+}
+
+export async function wrapKeyMaterial(
+  kms: KmsContext,
+  input: OperationInput<'WrapKeyMaterial'>,
+  requestId: string,
+  options: WrapOptions = {},
+): Promise<OperationOutput<'WrapKeyMaterial'>> {
+  const outputDir = resolve(input.OutputDir);
+  await requireFolder(outputDir);
+  return kms.keystore.transaction(async (tx) => {
+    const key = await resolveKey(tx, input.KeyId);
+    const { row, wrappingKey, report } = checkImportParameters({ ...input, KeySpec: key.key_spec }, kms.clock());
+    if (key.exportable !== 1) {
+      throw new KmsError(
+        'Rejected.NotExportable',
+        `Key ${key.key_id} was not created Exportable, so its material never leaves Keyroom, not even wrapped. Create a new key with Exportable true for BYOK.`,
+      );
+    }
+    requireState(key, ['Enabled'], 'be wrapped for export');
+    if (input.Target === 'AZURE' && !input.KeyEncryptionKeyId) {
+      throw new KmsError('MissingParameter', 'Azure needs the key-exchange key\'s id (KeyEncryptionKeyId, https://<vault>.vault.azure.net/keys/<kek>/<version>) to put in the .byok file.');
+    }
+    const version = await resolveVersion(tx, key, input.KeyVersionId);
+
+    const request: ExportWrapRequest = {
+      scheme: row.scheme,
+      wrappingKey: wrappingKey.spki,
+      materialForm: materialForm(row, key.key_spec),
+      ...(row.oaepHash ? { oaepHash: row.oaepHash } : {}),
+      ...(row.sm2Encoding ? { sm2Encoding: input.Sm2CiphertextEncoding ?? row.sm2Encoding } : {}),
+    };
+    const wrapped = await useSecret(kms, tx, key, version, (backend, v) => backend.wrapForExport(v, request));
+    const kcv = await checkValueOf(kms, tx, key, version);
+
+    const rehearsal = options.isRehearsalKey?.(report.PublicKeyFingerprint) === true;
+    const cloud = cloudOutput({
+      target: input.Target,
+      keySpec: key.key_spec,
+      keyUsage: key.key_usage,
+      wrapped,
+      ...(input.ImportToken !== undefined ? { importToken: input.ImportToken } : {}),
+      ...(input.CloudKeyId !== undefined ? { cloudKeyId: input.CloudKeyId } : {}),
+      ...(input.KeyEncryptionKeyId !== undefined ? { keyEncryptionKeyId: input.KeyEncryptionKeyId } : {}),
+      ...(input.Base64UrlPadding !== undefined ? { base64UrlPadding: input.Base64UrlPadding } : {}),
+    });
+    const listed: WrittenFile[] = cloud.files.map((f) => ({ File: join(outputDir, f.name), Sha256: sha256(f.content), Purpose: f.purpose }));
+    const time = now(kms);
+    const manifest = {
+      Generator: `Keyroom ${KEYROOM_VERSION}`,
+      Rehearsal: rehearsal,
+      CreatedAt: time,
+      RequestId: requestId,
+      Target: input.Target,
+      TargetName: BYOK_TARGET_NAMES[input.Target],
+      CloudKeyId: input.CloudKeyId ?? null,
+      KeyEncryptionKeyId: input.KeyEncryptionKeyId ?? null,
+      KeySpec: key.key_spec,
+      KeyUsage: key.key_usage,
+      KeyId: key.key_id,
+      KeyVersionId: version.key_version_id,
+      ProtectionLevel: key.protection_level,
+      WrappingAlgorithm: row.algorithm,
+      WrappingKeySpec: wrappingKey.spec,
+      Layout: row.scheme,
+      ...(request.sm2Encoding ? { Sm2CiphertextEncoding: request.sm2Encoding } : {}),
+      WrappingPublicKeyFingerprint: report.PublicKeyFingerprint,
+      KeyCheckValue: kcv,
+      KeyCheckValueKind: checkValueKind(key.key_spec),
+      TokenExpireTime: report.TokenExpireTime ?? null,
+      Files: listed.map((f) => ({ File: f.File.slice(outputDir.length + 1), Sha256: f.Sha256, Purpose: f.Purpose })),
+      ImportCommand: cloud.command,
+      Unconfirmed: row.unconfirmed ?? null,
+    };
+    const manifestFile: CloudFile = { name: MANIFEST_FILE, content: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8'), purpose: 'manifest: what was wrapped, for whom, and how to check it' };
+    const files = [...cloud.files, manifestFile];
+    listed.push({ File: join(outputDir, MANIFEST_FILE), Sha256: sha256(manifestFile.content), Purpose: manifestFile.purpose });
+    await requireAbsent(listed.map((f) => f.File));
+
+    await appendAudit(
+      tx,
+      {
+        requestId,
+        operation: 'WrapKeyMaterial',
+        keyId: key.key_id,
+        keyVersionId: version.key_version_id,
+        details: {
+          Target: input.Target,
+          CloudKeyId: input.CloudKeyId ?? null,
+          WrappingAlgorithm: row.algorithm,
+          WrappingKeySpec: wrappingKey.spec,
+          WrappingPublicKeyFingerprint: report.PublicKeyFingerprint,
+          KeyCheckValue: kcv,
+          Rehearsal: rehearsal,
+          OutputDir: outputDir,
+          // sha256sum's format, one line per file written.
+          Files: listed.map((f) => `${f.Sha256}  ${f.File.slice(outputDir.length + 1)}`).join('\n'),
+        },
+      },
+      time,
+    );
+    await writeAllExclusive(files.map((f) => ({ path: join(outputDir, f.name), content: f.content })));
+
+    const out: OperationOutput<'WrapKeyMaterial'> = {
+      KeyId: key.key_id,
+      KeyVersionId: version.key_version_id,
+      Target: input.Target,
+      WrappingAlgorithm: row.algorithm,
+      WrappingKeySpec: wrappingKey.spec,
+      EncryptedKeyMaterial: wrapped.blob.toString('base64'),
+      KeyCheckValue: kcv,
+      PublicKeyFingerprint: report.PublicKeyFingerprint,
+      Files: listed,
+      Manifest: join(outputDir, MANIFEST_FILE),
+      ImportCommand: cloud.command,
+      Warnings: report.Warnings,
+    };
+    if (wrapped.privateKeyField) out.EncryptedPrivateKey = wrapped.privateKeyField.toString('base64');
+    if (row.unconfirmed) out.Unconfirmed = row.unconfirmed;
+    return out;
+  });
+}
+
+function requirePublicKey(version: VersionRow): Buffer {
+  if (!version.public_key) throw new KmsError('Internal', `Key version ${version.key_version_id} has no public key recorded.`);
+  return version.public_key;
+}

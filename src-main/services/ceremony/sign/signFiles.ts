@@ -1,0 +1,203 @@
+/**
+ * SignFile: release artifacts signed offline. Each file is hashed first, as a stream (progress,
+ * cancel), then only the digests go to the key, in one keystore transaction with one audit entry
+ * per signature (file name, size, digest, key version; never content). Outputs: a detached
+ * `<file>.sig` (raw: DER for ECDSA/SM2, the RSA signature bytes: what `openssl dgst -verify`
+ * reads), `<file>.sig.b64` on request, the public key PEM, and optionally a SHA256SUMS-style
+ * manifest signed as a whole. Every output name is checked free before anything is signed, each
+ * file is written under a temporary name and linked into place, and a failure part-way (a token
+ * pulled out mid-batch) removes what this call wrote and rolls the audit entries back.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { KmsError } from '../../../../src-shared/errors';
+import type { SigningAlgorithm } from '../../../../src-shared/domain/keySpecs';
+import type { OperationInput, OperationOutput } from '../../../../src-shared/contract/operations';
+import type { FileSignature } from '../../../../src-shared/contract/types';
+import type { KeyRow, VersionRow } from '../../../keystore/repository';
+import type { SqlExecutor } from '../../../keystore/sqlcipher';
+import { spkiToPem } from '../../../crypto/keyEncoding';
+import { writeAllExclusive } from '../../../files/exclusiveFile';
+import { shellWord } from '../../../files/shellWord';
+import { appendAudit } from '../../audit/auditLog';
+import { requireAlgorithm, requireState, requireUsage, resolveKey, resolveVersion, useSecret } from '../../kms/keyAccess';
+import { now, type KmsContext } from '../../kms/context';
+import { throwIfCancelled, type OperationControl } from '../../operationControl';
+import { describeErrno, unreadable } from '../../files/digestFile';
+import { MANIFEST_NAMES, digestBytesForSignature, digestForSignature, manifestDigest, userIdBytes } from './fileDigest';
+
+const OP = 'SignFile';
+/** Names SignFile writes; a folder's own outputs are never signed again. */
+const OUTPUT_NAME = /(\.sig|\.sig\.b64|\.pub\.pem)$|^(SHA256SUMS|SHA384SUMS|SM3SUMS)$/;
+
+interface Planned {
+  path: string;
+  sigPath: string;
+  b64Path?: string;
+}
+
+async function signingKey(db: SqlExecutor, input: OperationInput<'SignFile'>): Promise<{ key: KeyRow; version: VersionRow; spki: Buffer }> {
+  const key = await resolveKey(db, input.KeyId);
+  requireUsage(key, 'SIGN/VERIFY', 'sign files');
+  requireState(key, ['Enabled'], 'sign files');
+  requireAlgorithm(key, 'signing', input.Algorithm);
+  const version = await resolveVersion(db, key, input.KeyVersionId);
+  if (!version.public_key) throw new KmsError('Internal', `Key version ${version.key_version_id} has no public key recorded.`);
+  return { key, version, spki: version.public_key };
+}
+
+/** The regular files named, a folder standing for the files directly in it (not its own outputs). */
+export async function expandFiles(paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths.map((x) => resolve(x))) {
+    const st = await stat(p).catch((e: unknown) => {
+      throw unreadable(p, describeErrno(e));
+    });
+    if (st.isDirectory()) {
+      const entries = (await readdir(p, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith('.') && !OUTPUT_NAME.test(e.name));
+      if (entries.length === 0) throw new KmsError('InvalidParameter.InputFile', `The folder ${p} has no file to sign (hidden files and signatures are left out).`);
+      out.push(...entries.map((e) => join(p, e.name)).sort());
+    } else if (st.isFile()) out.push(p);
+    else throw unreadable(p, 'it is not a regular file');
+  }
+  const unique = [...new Set(out)];
+  if (unique.length !== out.length) throw new KmsError('InvalidParameter.InputFile', 'A file is named twice (directly, or through its folder).');
+  return unique;
+}
+
+async function requireFolder(dir: string): Promise<void> {
+  const ok = await stat(dir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!ok) throw new KmsError('InvalidParameter.OutputDir', `${dir} is not a folder; create it first or choose another.`);
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+function verifyCommand(algorithm: SigningAlgorithm, publicKeyFile: string, sigPath: string, file: string, userId: string | undefined): string {
+  const digest = { RSA_PSS_SHA_256: '-sha256', RSA_PKCS1_SHA_256: '-sha256', ECDSA_SHA_256: '-sha256', ECDSA_SHA_384: '-sha384', SM2DSA: '-sm3' }[algorithm];
+  const opts =
+    algorithm === 'RSA_PSS_SHA_256'
+      ? ['-sigopt rsa_padding_mode:pss', '-sigopt rsa_pss_saltlen:-1']
+      : algorithm === 'SM2DSA'
+        ? [`-sigopt ${shellWord(`distid:${userId ?? '1234567812345678'}`)}`]
+        : [];
+  return ['openssl dgst', digest, `-verify ${shellWord(publicKeyFile)}`, ...opts, `-signature ${shellWord(sigPath)}`, shellWord(file)].join(' ');
+}
+
+/** A manifest line as sha256sum writes it: the file's path from the manifest's folder. */
+function manifestLine(hex: string, file: string, manifestDir: string): string {
+  const name = relative(manifestDir, file).split(sep).join('/');
+  if (/[\n\\]/.test(name)) throw new KmsError('InvalidParameter.InputFile', `${file}: a name with a newline or backslash cannot go into a checksum manifest.`);
+  return `${hex}  ${name}\n`;
+}
+
+export async function signFiles(kms: KmsContext, input: OperationInput<'SignFile'>, requestId: string, control: OperationControl): Promise<OperationOutput<'SignFile'>> {
+  throwIfCancelled(control, OP);
+  const userId = userIdBytes(input.Algorithm, input.UserId);
+  const { key: signer, spki } = await kms.keystore.read((db) => signingKey(db, input));
+  const files = await expandFiles(input.File);
+  const outputDir = input.OutputDir ? resolve(input.OutputDir) : undefined;
+  if (outputDir) await requireFolder(outputDir);
+
+  // Every output name, checked free before any work.
+  const b64 = input.SignatureEncoding === 'base64';
+  const planned: Planned[] = files.map((path) => {
+    const sigPath = join(outputDir ?? dirname(path), `${basename(path)}.sig`);
+    return b64 ? { path, sigPath, b64Path: `${sigPath}.b64` } : { path, sigPath };
+  });
+  const manifest = input.Manifest ? resolve(input.Manifest) : undefined;
+  const digestName = manifestDigest(input.Algorithm);
+  if (manifest) {
+    const known = Object.entries(MANIFEST_NAMES).find(([, name]) => name === basename(manifest));
+    if (known && known[0] !== digestName) {
+      throw new KmsError('InvalidParameter.OutputFile', `${input.Algorithm} hashes with ${digestName.toUpperCase()}, so its manifest is ${MANIFEST_NAMES[digestName]}, not ${basename(manifest)}.`);
+    }
+    await requireFolder(dirname(manifest));
+  }
+  const publicKeyFile = join(outputDir ?? dirname(files[0]!), `${signer.key_id}.pub.pem`);
+  const publicPem = spkiToPem(spki);
+  const outputs = [...planned.flatMap((p) => [p.sigPath, ...(p.b64Path ? [p.b64Path] : [])]), ...(manifest ? [manifest, `${manifest}.sig`, ...(b64 ? [`${manifest}.sig.b64`] : [])] : [])];
+  if (new Set(outputs).size !== outputs.length) throw new KmsError('InvalidParameter.InputFile', 'Two files would get the same signature name in the output folder; sign them into separate folders.');
+  for (const o of outputs) if (await exists(o)) throw new KmsError('AlreadyExists.File', `${o} exists; Keyroom never overwrites a file. Move it away or choose another output folder.`);
+  const writePublicKey = !(await exists(publicKeyFile));
+  if (!writePublicKey) {
+    if ((await readFile(publicKeyFile, 'utf8')) !== publicPem) {
+      throw new KmsError('AlreadyExists.File', `${publicKeyFile} exists and holds another key; Keyroom never overwrites a file.`);
+    }
+  }
+
+  // Hash every file (the long part), with progress over the whole batch.
+  const sizes = await Promise.all(files.map((f) => stat(f).then((s) => s.size)));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  let before = 0;
+  const digests: { size: number; signed: Buffer; plain?: Buffer }[] = [];
+  for (const file of files) {
+    const d = await digestForSignature(file, input.Algorithm, spki, userId, manifest !== undefined, control, OP, (done) =>
+      control.progress({ Phase: 'Hashing', Done: before + done, Total: Math.max(total, before + done), Item: basename(file) }),
+    );
+    before += d.size;
+    digests.push(d);
+  }
+  throwIfCancelled(control, OP);
+
+  const manifestText = manifest ? files.map((f, i) => manifestLine((digests[i]!.plain ?? digests[i]!.signed).toString('hex'), f, dirname(manifest))).join('') : undefined;
+
+  return kms.keystore.transaction(async (tx) => {
+    // Checked again inside the transaction: the key may have been disabled while files were hashed.
+    const { key, version } = await signingKey(tx, input);
+    const time = now(kms);
+    const writes: { path: string; content: Buffer | string }[] = [];
+    if (writePublicKey) writes.push({ path: publicKeyFile, content: publicPem });
+    const signatures: FileSignature[] = [];
+    const sign = (digest: Buffer) => useSecret(kms, tx, key, version, (backend, v) => backend.sign(v, input.Algorithm, digest));
+    for (const [i, p] of planned.entries()) {
+      throwIfCancelled(control, OP);
+      control.progress({ Phase: 'Signing', Done: i, Total: planned.length, Item: basename(p.path) });
+      const d = digests[i]!;
+      const signature = await sign(d.signed);
+      writes.push({ path: p.sigPath, content: signature });
+      if (p.b64Path) writes.push({ path: p.b64Path, content: `${signature.toString('base64')}\n` });
+      const entry: FileSignature = {
+        File: p.path,
+        Size: d.size,
+        Digest: d.signed.toString('hex'),
+        SignatureFile: p.sigPath,
+        VerifyCommand: verifyCommand(input.Algorithm, publicKeyFile, p.sigPath, p.path, input.UserId),
+      };
+      if (p.b64Path) entry.SignatureFileBase64 = p.b64Path;
+      signatures.push(entry);
+      await appendAudit(
+        tx,
+        { requestId, operation: OP, keyId: key.key_id, keyVersionId: version.key_version_id, details: { Algorithm: input.Algorithm, File: p.path, Size: d.size, Digest: entry.Digest, SignatureFile: p.sigPath } },
+        time,
+      );
+    }
+    const out: OperationOutput<'SignFile'> = { KeyId: key.key_id, KeyVersionId: version.key_version_id, Algorithm: input.Algorithm, Signatures: signatures, PublicKeyFile: publicKeyFile };
+    if (manifest && manifestText !== undefined) {
+      const bytes = Buffer.from(manifestText, 'utf8');
+      const d = digestBytesForSignature(bytes, input.Algorithm, spki, userId);
+      const signature = await sign(d);
+      writes.push({ path: manifest, content: bytes }, { path: `${manifest}.sig`, content: signature });
+      if (b64) writes.push({ path: `${manifest}.sig.b64`, content: `${signature.toString('base64')}\n` });
+      await appendAudit(
+        tx,
+        { requestId, operation: OP, keyId: key.key_id, keyVersionId: version.key_version_id, details: { Algorithm: input.Algorithm, File: manifest, Size: bytes.length, Digest: d.toString('hex'), SignatureFile: `${manifest}.sig` } },
+        time,
+      );
+      out.Manifest = manifest;
+      out.ManifestSignatureFile = `${manifest}.sig`;
+    }
+    throwIfCancelled(control, OP);
+    control.progress({ Phase: 'Writing', Done: 0, Total: writes.length });
+    await writeAllExclusive(writes);
+    control.progress({ Phase: 'Writing', Done: writes.length, Total: writes.length });
+    return out;
+  });
+}
