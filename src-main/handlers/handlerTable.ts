@@ -20,6 +20,10 @@ import { checkRehearsal, prepareRehearsal } from '../services/ceremony/byok/rehe
 import { generateCsr } from '../services/ceremony/csr/generateCsr';
 import { signFiles } from '../services/ceremony/sign/signFiles';
 import { verifyFile } from '../services/ceremony/sign/verifyFile';
+import { rotateAlias } from '../services/ceremony/rotate/rotateAlias';
+import { reEncryptFiles } from '../services/ceremony/rotate/reEncryptFiles';
+import { listDueRotations, rotateDueKeys } from '../services/ceremony/rotate/dueRotations';
+import { getAliasHistory } from '../services/kms/aliases';
 import type { OperationControl } from '../services/operationControl';
 import * as keystoreSession from './keystoreSession';
 import { cancelOperation } from './operationsUnderWay';
@@ -95,6 +99,11 @@ export const HANDLERS: HandlerTable = {
   GenerateCsr: (i, c) => generateCsr(c.session.kms, i, c.requestId),
   SignFile: (i, c) => signFiles(c.session.kms, i, c.requestId, c),
   VerifyFile: (i, c) => verifyFile(c.session.kms, i, c.requestId, c),
+  RotateAlias: (i, c) => rotateAlias(c.session.kms, i, c.requestId),
+  ReEncryptFiles: (i, c) => reEncryptFiles(c.session.kms, i, c.requestId, c),
+  ListDueRotations: (_i, c) => listDueRotations(c.session.kms),
+  RotateDueKeys: (_i, c) => rotateDueKeys(c.session.kms, c.requestId),
+  GetAliasHistory: (i, c) => getAliasHistory(c.session.kms, i),
   PrepareRehearsal: async (i, c) => prepareRehearsal(c.session.rehearsals, i, c.session.clock()),
   CheckRehearsal: (i, c) => checkRehearsal(c.session.rehearsals, i),
 };

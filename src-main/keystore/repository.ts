@@ -106,6 +106,11 @@ export async function keysWithDeleteDateBefore(db: SqlExecutor, isoNow: string):
   );
 }
 
+/** Keys whose automatic rotation is on and that can rotate now (Enabled); the caller checks the date. */
+export async function keysWithRotationEnabled(db: SqlExecutor): Promise<KeyRow[]> {
+  return db.all<KeyRow>("SELECT * FROM keys WHERE rotation_status = 'Enabled' AND key_state = 'Enabled' ORDER BY creation_date, key_id");
+}
+
 export async function keysWithMaterialExpiredBefore(db: SqlExecutor, isoNow: string): Promise<KeyRow[]> {
   return db.all<KeyRow>(
     "SELECT * FROM keys WHERE origin = 'EXTERNAL' AND material_expire_time IS NOT NULL AND material_expire_time <= ?",

@@ -59,6 +59,11 @@ export const APP_OPERATION_NAMES = [
   'GenerateCsr',
   'SignFile',
   'VerifyFile',
+  'RotateAlias',
+  'ReEncryptFiles',
+  'ListDueRotations',
+  'RotateDueKeys',
+  'GetAliasHistory',
   'PrepareRehearsal',
   'CheckRehearsal',
 ] as const satisfies readonly AppOperationName[];

@@ -719,6 +719,57 @@ export const OPERATIONS = {
     longRunning: true,
     errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyUsage', 'Rejected.KeySpec', 'Rejected.Algorithm', 'InvalidParameter', 'InvalidParameter.PublicKey', 'InvalidParameter.InputFile', 'MissingParameter', 'Cancelled'],
   }),
+  RotateAlias: op({
+    summary: 'Rotate an alias to a new key with the same spec, usage and protection (same token for HSM keys), in one transaction; optionally disable the previous key or schedule its deletion.',
+    group: 'Aliases',
+    keystore: 'open',
+    input: z
+      .object({
+        AliasName: aliasNameField,
+        DisablePrevious: boolField.optional(),
+        SchedulePreviousDeletionInDays: intField(7, 30).optional(),
+        Description: z.string().max(8192).optional(),
+      })
+      .strict(),
+    errors: [...HSM_ERRORS, 'NotFound.Alias', 'NotFound.Key', 'Rejected.KeyState', 'InvalidParameter', 'InvalidParameter.PendingWindowInDays'],
+  }),
+  ReEncryptFiles: op({
+    summary: 'Re-encrypt files holding one CiphertextBlob each under another key (an alias after rotation), writing <file>.reencrypted beside each, never over a file.',
+    group: 'Aliases',
+    keystore: 'open',
+    input: z
+      .object({
+        File: z.union([filePathField, z.array(filePathField).min(1, 'give at least one file').max(10_000)]).transform((v) => (Array.isArray(v) ? v : [v])),
+        DestinationKeyId: keyIdField,
+        SourceEncryptionContext: encryptionContextField.optional(),
+        DestinationEncryptionContext: encryptionContextField.optional(),
+        OperationId: operationIdField.optional(),
+      })
+      .strict(),
+    longRunning: true,
+    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'InvalidCiphertext', 'InvalidParameter.InputFile', 'AlreadyExists.File', 'Rejected.KeyState', 'Rejected.KeyUsage', 'NotFound.KeyVersion', 'Cancelled'],
+  }),
+  ListDueRotations: op({
+    summary: 'The keys whose automatic rotation fell due (an offline machine has no scheduler): RotateDueKeys carries them out.',
+    group: 'Versions',
+    keystore: 'open',
+    input: z.object({}).strict(),
+    errors: [],
+  }),
+  RotateDueKeys: op({
+    summary: 'Carry out the automatic rotations that are due: a new primary version for each, once; a key whose token is absent waits.',
+    group: 'Versions',
+    keystore: 'open',
+    input: z.object({}).strict(),
+    errors: [...HSM_ERRORS],
+  }),
+  GetAliasHistory: op({
+    summary: 'Which keys an alias pointed to, when, and by which request, read from the audit log.',
+    group: 'Aliases',
+    keystore: 'open',
+    input: z.object({ AliasName: aliasNameField }).strict(),
+    errors: [],
+  }),
   PrepareRehearsal: op({
     summary: 'Play the cloud for a rehearsal: a stand-in wrapping key pair and import token for the target (the private half stays in the main process).',
     group: 'Ceremony',

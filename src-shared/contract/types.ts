@@ -191,6 +191,11 @@ export interface OperationOutputs {
   WrapKeyMaterial: WrappedKeyMaterial;
   GenerateCsr: GeneratedCsr;
   SignFile: SignedFiles;
+  RotateAlias: { AliasName: string; PreviousKeyId: string; KeyId: string; KeyMetadata: KeyMetadata; PreviousKeyState?: KeyState; PreviousDeleteDate?: string };
+  ReEncryptFiles: { Files: { File: string; OutputFile: string; SourceKeyId: string; KeyId: string; KeyVersionId: string; Sha256: string }[] };
+  ListDueRotations: { Keys: { KeyId: string; KeySpec: KeySpec; Description: string; NextRotationDate: string }[] };
+  RotateDueKeys: { Rotated: { KeyId: string; KeyVersionId: string }[]; Deferred: { KeyId: string; Reason: string }[] };
+  GetAliasHistory: { AliasName: string; History: { Time: string; Operation: string; KeyId?: string; PreviousKeyId?: string; RequestId: string }[] };
   VerifyFile: { Value: boolean; File: string; Digest: string };
   GetKeyCheckValue: { KeyId: string; KeyVersionId: string; KeyCheckValue: string; Kind: string };
   PrepareRehearsal: RehearsalParameters;

@@ -159,3 +159,12 @@ function auditEventOf(r: AuditEntry): AuditEvent {
   if (r.key_version_id) e.KeyVersionId = r.key_version_id;
   return e;
 }
+
+/** The operations that point an alias somewhere (or nowhere), as its history shows them. */
+const ALIAS_OPERATIONS = ['CreateAlias', 'UpdateAlias', 'DeleteAlias', 'RotateAlias'] as const;
+
+/** Every change of one alias, oldest first, read from the audit log (the alias row keeps only its present). */
+export async function aliasHistory(db: SqlExecutor, aliasName: string): Promise<AuditEvent[]> {
+  const rows = await db.all<AuditEntry>(`SELECT * FROM audit_log WHERE operation IN (${ALIAS_OPERATIONS.map(() => '?').join(', ')}) ORDER BY seq`, [...ALIAS_OPERATIONS]);
+  return rows.map(auditEventOf).filter((e) => e.Details.AliasName === aliasName);
+}

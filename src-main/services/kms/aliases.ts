@@ -2,7 +2,7 @@
 import { KmsError } from '../../../src-shared/errors';
 import type { OperationInput, OperationOutput } from '../../../src-shared/contract/operations';
 import type { AliasEntry } from '../../../src-shared/contract/types';
-import { appendAudit } from '../audit/auditLog';
+import { aliasHistory, appendAudit } from '../audit/auditLog';
 import { deleteAlias as deleteAliasRow, getAlias, insertAlias, listAliases as listAliasRows, rebindAlias, type AliasRow } from '../../keystore/repository';
 import { resolveKey, paging } from './keyAccess';
 import { now, type KmsContext } from './context';
@@ -69,4 +69,19 @@ export async function listAliasesByKeyId(ctx: KmsContext, input: OperationInput<
     return listAliasRows(db, key.key_id, pageSize, offset);
   });
   return { Aliases: { Alias: rows.map(aliasEntry) }, TotalCount: total, PageNumber: pageNumber, PageSize: pageSize };
+}
+
+/** The alias's past, from the audit log: each time it was created, moved (by hand or by rotation) or deleted. */
+export async function getAliasHistory(ctx: KmsContext, input: OperationInput<'GetAliasHistory'>): Promise<OperationOutput<'GetAliasHistory'>> {
+  const events = await ctx.keystore.read((db) => aliasHistory(db, input.AliasName));
+  return {
+    AliasName: input.AliasName,
+    History: events.map((e) => ({
+      Time: e.Time,
+      Operation: e.Operation,
+      RequestId: e.RequestId,
+      ...(e.KeyId ? { KeyId: e.KeyId } : {}),
+      ...(typeof e.Details.PreviousKeyId === 'string' ? { PreviousKeyId: e.Details.PreviousKeyId } : {}),
+    })),
+  };
 }
