@@ -6,6 +6,7 @@ import type { OperationInput, OperationOutput } from '../../../src-shared/contra
 import { appendAudit } from '../audit/auditLog';
 import { countKeys, insertKey, insertVersion, listKeyIds, updateKey, versionHasMaterial, type KeyRow } from '../../keystore/repository';
 import { backendFor, keyMetadata, loadPrimaryVersion, requireState, resolveKey, paging } from './keyAccess';
+import type { NewMaterial } from '../../backends/backend';
 import type { SqlExecutor } from '../../keystore/sqlcipher';
 import { DAY_MS, isoTime, now, type KmsContext } from './context';
 import { parseRotationInterval } from './rotationInterval';
@@ -72,6 +73,20 @@ function checkCreateRequest(input: OperationInput<'CreateKey'>): Omit<KeyRow, 'k
  * is checked before generating, after, and inside the transaction just before its commit; a
  * cancelled call destroys what the backend made, wipes the material and writes nothing.
  */
+/** A new key's row and its first version (material null for an EXTERNAL key awaiting import). */
+export async function recordNewKey(tx: SqlExecutor, key: KeyRow, keyVersionId: string, material: Omit<NewMaterial, 'tokenSerial'>): Promise<void> {
+  await insertKey(tx, key);
+  await insertVersion(tx, {
+    key_version_id: keyVersionId,
+    key_id: key.key_id,
+    creation_date: key.creation_date,
+    seq: 1,
+    material: material.material,
+    public_key: material.publicKey,
+    hsm_object_id: material.hsmObjectId,
+  });
+}
+
 export async function createKey(
   ctx: KmsContext,
   input: OperationInput<'CreateKey'>,
@@ -103,16 +118,7 @@ export async function createKey(
     throwIfCancelled(control, 'CreateKey');
     control.progress({ Phase: 'Writing' });
     await ctx.keystore.transaction(async (tx) => {
-      await insertKey(tx, key);
-      await insertVersion(tx, {
-        key_version_id: keyVersionId,
-        key_id: keyId,
-        creation_date: created,
-        seq: 1,
-        material: material.material,
-        public_key: material.publicKey,
-        hsm_object_id: material.hsmObjectId,
-      });
+      await recordNewKey(tx, key, keyVersionId, material);
       await appendAudit(tx, {
         requestId,
         operation: 'CreateKey',

@@ -111,6 +111,15 @@ function opensslPrivateScalar(s: Scratch, pkcs8: Buffer): Buffer {
   return Buffer.from(hex.padStart(64, '0').slice(-64), 'hex');
 }
 
+/** An Exportable key of `spec`, with its public key (DER, read back through GetPublicKey) when asymmetric. */
+async function exportableKey(h: Harness, spec: KeySpec, extra: Record<string, unknown>): Promise<{ keyId: string; spki?: Buffer }> {
+  const { KeyMetadata } = await h.call('CreateKey', { KeySpec: spec, Exportable: true, ...extra });
+  if (!isAsymmetric(spec)) return { keyId: KeyMetadata.KeyId };
+  const versions = await h.call('ListKeyVersions', { KeyId: KeyMetadata.KeyId });
+  const pem = (await h.call('GetPublicKey', { KeyId: KeyMetadata.KeyId, KeyVersionId: versions.KeyVersions.KeyVersion[0]!.KeyVersionId })).PublicKey;
+  return { keyId: KeyMetadata.KeyId, spki: openssl(['pkey', '-pubin', '-outform', 'DER'], Buffer.from(pem)) };
+}
+
 describe('WrapKeyMaterial: every byok.md row, SOFTWARE keys, unwrapped by OpenSSL', () => {
   let h: Harness;
   const s = new Scratch();
@@ -120,17 +129,7 @@ describe('WrapKeyMaterial: every byok.md row, SOFTWARE keys, unwrapped by OpenSS
 
   before(async () => {
     h = await openHarness({ start: new Date('2026-11-23T04:00:00Z') });
-    const specs = [...new Set(BYOK_ROWS.flatMap((r) => r.keySpecs))];
-    for (const spec of specs) {
-      const { KeyMetadata } = await h.call('CreateKey', { KeySpec: spec, Exportable: true, Description: `byok ${spec}` });
-      let spki: Buffer | undefined;
-      if (isAsymmetric(spec)) {
-        const versions = await h.call('ListKeyVersions', { KeyId: KeyMetadata.KeyId });
-        const pem = (await h.call('GetPublicKey', { KeyId: KeyMetadata.KeyId, KeyVersionId: versions.KeyVersions.KeyVersion[0]!.KeyVersionId })).PublicKey;
-        spki = openssl(['pkey', '-pubin', '-outform', 'DER'], Buffer.from(pem));
-      }
-      keys.set(spec, { keyId: KeyMetadata.KeyId, ...(spki ? { spki } : {}) });
-    }
+    for (const spec of new Set(BYOK_ROWS.flatMap((r) => r.keySpecs))) keys.set(spec, await exportableKey(h, spec, { Description: `byok ${spec}` }));
     for (const spec of ['RSA_2048', 'RSA_3072', 'RSA_4096', 'EC_SM2'] as const) wrapping.set(spec, standIn(s, spec));
   });
   after(async () => {
@@ -353,16 +352,7 @@ describe('WrapKeyMaterial from HSM keys on SoftHSM: C_WrapKey inside the token, 
   before(async () => {
     hsm = makeSoftHsm('byok-service');
     h = await openHsmHarnessOn(hsm);
-    for (const spec of HSM_SPECS) {
-      const { KeyMetadata } = await h.call('CreateKey', { KeySpec: spec, Exportable: true, ProtectionLevel: 'HSM', ...(spec.startsWith('RSA') || spec.startsWith('EC') ? { KeyUsage: 'SIGN/VERIFY' } : {}) });
-      let spki: Buffer | undefined;
-      if (isAsymmetric(spec)) {
-        const versions = await h.call('ListKeyVersions', { KeyId: KeyMetadata.KeyId });
-        const pem = (await h.call('GetPublicKey', { KeyId: KeyMetadata.KeyId, KeyVersionId: versions.KeyVersions.KeyVersion[0]!.KeyVersionId })).PublicKey;
-        spki = openssl(['pkey', '-pubin', '-outform', 'DER'], Buffer.from(pem));
-      }
-      keys.set(spec, { keyId: KeyMetadata.KeyId, ...(spki ? { spki } : {}) });
-    }
+    for (const spec of HSM_SPECS) keys.set(spec, await exportableKey(h, spec, { ProtectionLevel: 'HSM', ...(isAsymmetric(spec) ? { KeyUsage: 'SIGN/VERIFY' } : {}) }));
     for (const spec of ['RSA_2048', 'RSA_3072', 'RSA_4096', 'EC_SM2'] as const) wrapping.set(spec, standIn(s, spec));
   });
   after(async () => {

@@ -14,7 +14,8 @@ import { randomUUID } from 'node:crypto';
 import { KmsError } from '../../../../src-shared/errors';
 import { isAsymmetric } from '../../../../src-shared/domain/keySpecs';
 import type { OperationInput, OperationOutput } from '../../../../src-shared/contract/operations';
-import { getAlias, insertKey, insertVersion, rebindAlias, updateKey, type KeyRow } from '../../../keystore/repository';
+import { getAlias, rebindAlias, updateKey, type KeyRow } from '../../../keystore/repository';
+import { recordNewKey } from '../../kms/keys';
 import { wipe } from '../../../crypto/wipe';
 import { appendAudit } from '../../audit/auditLog';
 import { backendFor, keyMetadata, requireState, resolveKey } from '../../kms/keyAccess';
@@ -87,17 +88,7 @@ export async function rotateAlias(ctx: KmsContext, input: OperationInput<'Rotate
       if (!alias || alias.key_id !== previous.key_id) {
         throw new KmsError('Rejected.KeyState', `${input.AliasName} moved while the new key was being made; look at it again and rotate again.`);
       }
-      await insertKey(tx, key);
-      // Only keys with material have a version now (an EXTERNAL one gets its first on import).
-      await insertVersion(tx, {
-        key_version_id: keyVersionId,
-        key_id: keyId,
-        creation_date: created,
-        seq: 1,
-        material: material.material,
-        public_key: material.publicKey,
-        hsm_object_id: material.hsmObjectId,
-      });
+      await recordNewKey(tx, key, keyVersionId, material);
       await rebindAlias(tx, input.AliasName, keyId, created);
       if (Object.keys(patch).length) await updateKey(tx, previous.key_id, patch);
       await appendAudit(
