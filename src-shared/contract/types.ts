@@ -295,7 +295,7 @@ export interface GeneratedCsr {
 export interface FileSignature {
   File: string;
   Size: number;
-  /** The file's digest under the algorithm's hash, hex (for SM2DSA: plain SM3 of the file, as SM3SUMS lists it). */
+  /** The digest the key signed, hex: SHA-256/384 of the file, or for SM2DSA e = SM3(Z_A || file) (SM3SUMS lists the plain SM3). */
   Digest: string;
   SignatureFile: string;
   /** Written when SignatureEncoding is base64. */

@@ -17,10 +17,11 @@ export interface WizardEntry {
 const pending = () => import('./WizardPending.vue');
 const byok = () => import('./byok/ByokWizard.vue');
 const csr = () => import('./csr/CsrWizard.vue');
+const sign = () => import('./sign/SignWizard.vue');
 
 export const WIZARDS: readonly WizardEntry[] = [
   { id: 'byok', title: 'Wrap key for cloud import', summary: 'Generate key material and wrap it for import into a cloud KMS (BYOK).', load: byok },
   { id: 'csr', title: 'Certificate request', summary: 'Write a PKCS#10 certificate signing request for an asymmetric key.', load: csr },
-  { id: 'sign', title: 'Sign release artifacts', summary: 'Hash release files and sign their digests offline.', load: pending },
+  { id: 'sign', title: 'Sign release artifacts', summary: 'Hash release files and sign their digests offline.', load: sign },
   { id: 'rotate', title: 'Rotate an alias', summary: 'Point an alias at a new key or version, and re-encrypt what depends on it.', load: pending },
 ];
