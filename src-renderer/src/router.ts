@@ -13,7 +13,6 @@ const routes: RouteRecordRaw[] = [
   { path: '/audit', name: 'audit', component: () => import('./views/audit/AuditView.vue'), meta: { title: 'Audit log' } },
   { path: '/keystore', name: 'keystore', component: () => import('./views/keystore/KeystoreView.vue'), meta: { title: 'Keystore' } },
   ...WIZARDS.map((w) => ({ path: `/wizards/${w.id}`, name: `wizard-${w.id}`, component: w.load, props: { wizard: w.id }, meta: { title: w.title } })),
-  { path: '/wizards/:wizard', component: () => import('./wizards/WizardPending.vue') },
   { path: '/:rest(.*)*', redirect: '/keys' },
 ];
 

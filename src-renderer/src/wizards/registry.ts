@@ -1,7 +1,6 @@
 /**
  * The four ceremony wizards and where they plug into the shell: one route each, listed in the
- * navigation in this order. A wizard not built yet shows WizardPending (its issue number says
- * where its work is tracked) rather than pretending to work.
+ * navigation in this order, each loaded when first opened.
  */
 import type { Component } from 'vue';
 
@@ -14,14 +13,14 @@ export interface WizardEntry {
   load: () => Promise<Component>;
 }
 
-const pending = () => import('./WizardPending.vue');
 const byok = () => import('./byok/ByokWizard.vue');
 const csr = () => import('./csr/CsrWizard.vue');
+const rotate = () => import('./rotate/RotateWizard.vue');
 const sign = () => import('./sign/SignWizard.vue');
 
 export const WIZARDS: readonly WizardEntry[] = [
   { id: 'byok', title: 'Wrap key for cloud import', summary: 'Generate key material and wrap it for import into a cloud KMS (BYOK).', load: byok },
   { id: 'csr', title: 'Certificate request', summary: 'Write a PKCS#10 certificate signing request for an asymmetric key.', load: csr },
   { id: 'sign', title: 'Sign release artifacts', summary: 'Hash release files and sign their digests offline.', load: sign },
-  { id: 'rotate', title: 'Rotate an alias', summary: 'Point an alias at a new key or version, and re-encrypt what depends on it.', load: pending },
+  { id: 'rotate', title: 'Rotate an alias', summary: 'Point an alias at a new key or version, and re-encrypt what depends on it.', load: rotate },
 ];

@@ -61,6 +61,11 @@ export interface TestHost {
   contentSecurityPolicy: string;
   session: Session;
   keystorePath: string;
+  /**
+   * The session's clock (test only): `advance(ms)` moves what the handlers take as "now" forward,
+   * e.g. past a key's NextRotationDate; `reset()` returns to the real time. Starts at the real time.
+   */
+  clock: { advance(ms: number): void; reset(): void; now(): Date };
   /** Close every connection, the servers, and the session (keystore locked, token logged out). */
   close(): Promise<void>;
 }
@@ -72,7 +77,9 @@ export async function startTestHost(opts: TestHostOptions): Promise<TestHost> {
   const shimSource = await shimScript();
 
   const keystorePath = join(opts.keystoreDir, 'keystore.db');
-  const session = new Session({ keystorePath, ...(opts.hsm ? { hsm: opts.hsm } : {}) });
+  let clockOffsetMs = 0;
+  const now = () => new Date(Date.now() + clockOffsetMs);
+  const session = new Session({ keystorePath, clock: now, ...(opts.hsm ? { hsm: opts.hsm } : {}) });
   const token = randomBytes(32).toString('base64url');
   const tokenDigest = sha256(token);
 
@@ -113,6 +120,15 @@ export async function startTestHost(opts: TestHostOptions): Promise<TestHost> {
     contentSecurityPolicy: csp,
     session,
     keystorePath,
+    clock: {
+      advance: (ms: number) => {
+        clockOffsetMs += ms;
+      },
+      reset: () => {
+        clockOffsetMs = 0;
+      },
+      now,
+    },
     close() {
       closed ??= (async () => {
         for (const ws of sockets.clients) ws.terminate();
