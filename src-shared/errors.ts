@@ -79,6 +79,13 @@ export const ERROR_CODES = [
   'InvalidParameter.Subject',
   'InvalidParameter.SubjectAltNames',
   'InvalidParameter.Extension',
+  /** An output folder another local user can write to (no sticky bit): they could swap an output after it is written. */
+  'Rejected.UnsafeFolder',
+  /** File-system errors on an output or input, each naming the path (never Internal). */
+  'Io.DiskFull',
+  'Io.ReadOnly',
+  'Io.PermissionDenied',
+  'Io.NotSupported',
   'Internal',
 ] as const;
 

@@ -17,6 +17,8 @@ export interface AuditRecord {
   keyId?: string | null;
   keyVersionId?: string | null;
   details?: AuditDetails;
+  /** 'Success' unless said otherwise: a refusal or failure names its error code here (never a secret). */
+  result?: string;
 }
 
 export interface AuditEntry {
@@ -49,7 +51,7 @@ export async function appendAudit(tx: SqlExecutor, rec: AuditRecord, time: strin
     key_id: rec.keyId ?? null,
     key_version_id: rec.keyVersionId ?? null,
     details: JSON.stringify(rec.details ?? {}),
-    result: 'Success',
+    result: rec.result ?? 'Success',
     prev_hash: last?.hash ?? GENESIS_HASH,
   };
   const hash = entryHash(entry);

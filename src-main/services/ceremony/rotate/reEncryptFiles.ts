@@ -14,7 +14,7 @@ import { writeAllExclusive } from '../../../files/exclusiveFile';
 import { reEncrypt } from '../../kms/symmetric';
 import type { KmsContext } from '../../kms/context';
 import { throwIfCancelled, type OperationControl } from '../../operationControl';
-import { describeErrno, unreadable } from '../../files/digestFile';
+import { describeErrno, unreadable } from '../../../files/readFile';
 
 const OP = 'ReEncryptFiles';
 /** A CiphertextBlob file is small; a bigger one is not one. */

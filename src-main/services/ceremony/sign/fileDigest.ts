@@ -11,8 +11,8 @@ import type { OperationName } from '../../../../src-shared/contract/operations';
 import { ecPointFromSpki } from '../../../crypto/keyEncoding';
 import { SM2_DEFAULT_ID, sm2Za } from '../../../crypto/sm2';
 import { createSm3 } from '../../../crypto/sm3';
-import type { OperationControl } from '../../operationControl';
-import { streamFile, type ByteSink } from '../../files/digestFile';
+import { throwIfCancelled, type OperationControl } from '../../operationControl';
+import { streamFile, type ByteSink } from '../../../files/readFile';
 
 interface Hash extends ByteSink {
   digest(): Buffer;
@@ -66,7 +66,7 @@ export async function digestForSignature(
   const signed = plainHash(d);
   if (algorithm === 'SM2DSA') signed.update(sm2Za(ecPointFromSpki(spki), userId));
   const plain = algorithm === 'SM2DSA' && wantPlain ? plainHash('sm3') : undefined;
-  const size = await streamFile(path, plain ? [signed, plain] : [signed], control, operation, onBytes);
+  const size = await streamFile(path, plain ? [signed, plain] : [signed], () => throwIfCancelled(control, operation), onBytes);
   const signedDigest = signed.digest();
   if (algorithm !== 'SM2DSA') return { size, signed: signedDigest, plain: signedDigest };
   return plain ? { size, signed: signedDigest, plain: plain.digest() } : { size, signed: signedDigest };

@@ -23,7 +23,7 @@ import { appendAudit } from '../../audit/auditLog';
 import { requireAlgorithm, requireState, requireUsage, resolveKey, resolveVersion, useSecret } from '../../kms/keyAccess';
 import { now, type KmsContext } from '../../kms/context';
 import { throwIfCancelled, type OperationControl } from '../../operationControl';
-import { describeErrno, unreadable } from '../../files/digestFile';
+import { describeErrno, unreadable } from '../../../files/readFile';
 import { MANIFEST_NAMES, digestBytesForSignature, digestForSignature, manifestDigest, userIdBytes } from './fileDigest';
 
 const OP = 'SignFile';

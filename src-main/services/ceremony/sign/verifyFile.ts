@@ -16,7 +16,7 @@ import { requireAlgorithm, requireState, requireUsage, resolveKey, resolveVersio
 import { now, type KmsContext } from '../../kms/context';
 import { appendAudit } from '../../audit/auditLog';
 import type { OperationControl } from '../../operationControl';
-import { describeErrno, unreadable } from '../../files/digestFile';
+import { describeErrno, unreadable } from '../../../files/readFile';
 import { digestForSignature, userIdBytes } from './fileDigest';
 
 /** Far above any signature Keyroom checks (RSA-4096: 512 bytes); a bigger file is not a signature. */
