@@ -4,7 +4,6 @@
  * (verify, asymmetric encrypt, GetPublicKey) need no backend: see crypto/publicKeyOps.ts.
  */
 import type { KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm, EncryptionAlgorithm } from '../../src-shared/domain/keySpecs';
-import type { MaterialForm, Sm2CiphertextEncoding, WrapScheme } from '../../src-shared/domain/byokTargets';
 
 /** What the keystore holds for one key version. */
 export interface StoredVersion {
@@ -34,26 +33,9 @@ export interface SealedBox {
   tag: Buffer;
 }
 
-/** Outbound BYOK: how to wrap a version's material for a cloud (one row of byokTargets.ts, resolved). */
-export interface ExportWrapRequest {
-  scheme: WrapScheme;
-  /** OAEP's hash, and MGF1's, for the RSA schemes. */
-  oaepHash?: 'sha1' | 'sha256';
-  /** The cloud's wrapping public key, DER SubjectPublicKeyInfo (RSA, or SM2 for the SM2 schemes). */
-  wrappingKey: Buffer;
-  materialForm: MaterialForm;
-  /** For the SM2 schemes. */
-  sm2Encoding?: Sm2CiphertextEncoding;
-}
-
-/**
- * The wrapped material. One blob for every scheme except the two-field ones (Huawei), where
- * `blob` is the wrapped ephemeral key and `privateKeyField` the material wrapped under it.
- */
-export interface WrappedMaterial {
-  blob: Buffer;
-  privateKeyField?: Buffer;
-}
+// The BYOK request and result belong to the layouts (crypto/byokLayouts.ts), the bottom layer.
+export type { ExportWrapRequest, WrappedMaterial } from '../crypto/byokLayouts';
+import type { ExportWrapRequest, WrappedMaterial } from '../crypto/byokLayouts';
 
 export interface KeyBackend {
   /** `usage` lets a token set only the usage flags (CKA_SIGN, CKA_DECRYPT...) the key needs. */
