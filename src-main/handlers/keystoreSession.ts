@@ -1,10 +1,12 @@
 /**
- * The app's keystore session: status, unlock, lock. The app keeps the keystore open across calls
+ * The app's keystore session: status, unlock, lock, and the auto-lock's countdown. The app keeps the keystore open across calls
  * (the CLI opens and locks it around each command, so these are app-only in the contract).
  */
 import type { OperationInput, OperationOutput } from '../../src-shared/contract/operations';
 import type { Session } from '../services/session';
 import { wipe } from '../crypto/wipe';
+import { KmsError } from '../../src-shared/errors';
+import { autoLockOf } from '../services/autoLock';
 
 export async function getKeystoreStatus(session: Session): Promise<OperationOutput<'GetKeystoreStatus'>> {
   return { Keystore: session.keystorePath, Exists: await session.keystoreExists(), Unlocked: session.isOpen };
@@ -29,4 +31,16 @@ export async function unlockKeystore(session: Session, input: OperationInput<'Un
 export async function lockKeystore(session: Session): Promise<OperationOutput<'LockKeystore'>> {
   await session.lock();
   return { Keystore: session.keystorePath };
+}
+
+/** The window saw the operator's keyboard or mouse: restart the countdown (nothing to do without an auto-lock). */
+export async function reportActivity(session: Session): Promise<OperationOutput<'ReportActivity'>> {
+  autoLockOf(session)?.activity();
+  return {};
+}
+
+export async function setAutoLock(session: Session, input: OperationInput<'SetAutoLock'>): Promise<OperationOutput<'SetAutoLock'>> {
+  const autoLock = autoLockOf(session);
+  if (!autoLock) throw new KmsError('Internal', 'This front door has no auto-lock to set; nothing was changed.');
+  return { AutoLockMinutes: autoLock.setMinutes(input.Minutes) };
 }
