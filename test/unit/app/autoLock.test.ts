@@ -7,6 +7,9 @@
  */
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { KmsError } from '../../../src-shared/errors';
 import { AUTO_LOCK_CHANNEL } from '../../../src-shared/contract/api';
 import type { AutoLockReason } from '../../../src-shared/domain/autoLock';
@@ -24,6 +27,7 @@ import { makeSoftHsm, type SoftHsm } from '../../support/softhsm';
 import { ManualTimers } from '../../support/manualTimers';
 
 const MINUTE = 60_000;
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** An emitter that keeps one listener per event, as the fakes of hardening.test.ts do. */
 class FakeEmitter {
@@ -246,5 +250,28 @@ describe('locking at once, on what the window cannot report', () => {
   it('watches exactly these events', () => {
     assert.deepEqual([...contents.listeners.keys()].sort(), ['render-process-gone', 'unresponsive']);
     assert.deepEqual([...power.listeners.keys()].sort(), ['lock-screen', 'suspend']);
+  });
+});
+
+describe('the built main process', () => {
+  it('gives the session its auto-lock, watching the window and the system, before the page loads', () => {
+    const built = join(ROOT, 'out', 'main', 'main.js');
+    assert.ok(existsSync(built), `${built} is missing: run \`npm run build\` first (npm test does)`);
+    const js = readFileSync(built, 'utf8');
+    const setup = /function setupAutoLock\((\w+), (\w+)\) \{([^]*?)\n\}/.exec(js);
+    assert.ok(setup?.[3], 'setupAutoLock() found');
+    const [, win, session, body] = setup;
+    assert.match(body!, new RegExp(`attachAutoLock\\(${session}, \\{\\s*onLocked: autoLockNoticeTo\\(${win}\\.webContents\\)`), 'notices go to the window');
+    assert.match(body!, new RegExp(`lockWhenRendererFails\\(${win}\\.webContents, \\w+\\)`), 'the window\'s renderer is watched');
+    assert.match(body!, /lockWhenSystemSleeps\(powerMonitor, \w+\)/, 'suspend and screen lock are watched');
+    const start = /async function start\(\) \{([^]*?)\n\}/.exec(js)?.[1] ?? '';
+    const attached = start.search(/setupAutoLock\(\w+, \w+\)/);
+    const ipc = start.search(/= await setupIpc\(/);
+    const load = start.indexOf('.loadFile(');
+    assert.ok(ipc >= 0 && attached > ipc && load > attached, 'after the session exists, before the window loads the page');
+    // Quitting stops the countdown before the session is disposed.
+    const quit = /app\.on\("will-quit", [^]*?\n  \}\);/.exec(js)?.[0] ?? '';
+    const stop = quit.search(/autoLock\?\.stop\(\)/);
+    assert.ok(stop >= 0 && quit.indexOf('.dispose()') > stop, 'will-quit stops the countdown, then disposes the session');
   });
 });
