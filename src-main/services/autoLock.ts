@@ -106,15 +106,10 @@ export class AutoLock {
    */
   async lockNow(reason: AutoLockReason): Promise<boolean> {
     const wasOpen = this.session.isOpen || this.session.loggedInToken !== undefined;
-    try {
-      try {
-        await this.session.lock();
-      } finally {
-        await this.session.logoutToken();
-      }
-    } catch (e) {
-      this.opts.onLockFailed?.(reason, e);
-    }
+    // Side by side: closing the keystore waits for the transaction under way, and the token's
+    // logout must not wait for it (the session refuses new keystore calls from the first moment).
+    const results = await Promise.allSettled([this.session.lock(), this.session.logoutToken()]);
+    for (const r of results) if (r.status === 'rejected') this.opts.onLockFailed?.(reason, r.reason);
     this.restart();
     if (wasOpen) this.opts.onLocked?.(reason);
     return wasOpen;

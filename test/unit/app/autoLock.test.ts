@@ -216,6 +216,39 @@ describe('the countdown in the main process', () => {
   });
 });
 
+describe('a lock that fails', () => {
+  it('still logs out of the token, reports the failure, never throws, and keeps counting', async () => {
+    // A stand-in session whose keystore close fails (the real one is exercised above).
+    const calls: string[] = [];
+    const failing = {
+      isOpen: true,
+      loggedInToken: { label: 'x' } as unknown,
+      async lock() {
+        calls.push('lock');
+        failing.isOpen = false;
+        throw new KmsError('Keystore.Io', 'closing failed');
+      },
+      async logoutToken() {
+        calls.push('logout');
+        failing.loggedInToken = undefined;
+      },
+    };
+    const own = new ManualTimers();
+    const failures: [AutoLockReason, unknown][] = [];
+    const notices: AutoLockReason[] = [];
+    const lock = new AutoLock(failing, { timers: own, onLocked: (r) => notices.push(r), onLockFailed: (r, e) => failures.push([r, e]) });
+    assert.equal(await lock.lockNow('SystemSuspend'), true);
+    assert.deepEqual(calls.sort(), ['lock', 'logout']);
+    assert.equal(failing.loggedInToken, undefined);
+    assert.equal(failures.length, 1);
+    assert.equal(failures[0]![0], 'SystemSuspend');
+    assert.ok(failures[0]![1] instanceof KmsError);
+    assert.deepEqual(notices, ['SystemSuspend'], 'the window is told all the same: the session refuses keystore calls');
+    assert.equal(own.msToNext, 5 * MINUTE);
+    lock.stop();
+  });
+});
+
 describe('locking at once, on what the window cannot report', () => {
   const cases: { what: string; fire: () => void; reason: AutoLockReason }[] = [
     { what: 'the renderer process crashed', fire: () => contents.emit('render-process-gone', {}, { reason: 'crashed', exitCode: 11 }), reason: 'RendererGone' },
