@@ -204,6 +204,27 @@ for (const shell of SHELLS) describe(`keystore screens (${shell.kind})`, { skip:
     await unlockViaUi(page, NEW_PASSPHRASE); // unchanged: the new passphrase of the step before still opens it
   });
 
+  it('leaves nothing open when the window dies: the main process locks one delay after its last report', async (t) => {
+    const { page, host } = w;
+    if (!host) {
+      t.skip("the countdown runs in the app's main process, whose clock a test cannot move; the Chromium run covers it");
+      return;
+    }
+    const { lock, timers } = host.autoLock;
+    assert.equal(await w.keystoreIsOpen(), true);
+    // The renderer process crashes (Chromium's own crash, through the DevTools protocol).
+    const crashed = new Promise<void>((resolve) => page.once('crash', () => resolve()));
+    const cdp = await page.context().newCDPSession(page);
+    void cdp.send('Page.crash').catch(() => undefined); // never answered: the renderer is gone
+    await crashed;
+    const left = timers.msToNext;
+    assert.ok(left !== undefined && left <= lock.autoLockMinutes * 60 * SECOND, 'the countdown runs on without the window');
+    timers.advance(left - 1);
+    assert.equal(await w.keystoreIsOpen(), true, 'not before the delay');
+    timers.advance(1);
+    assert.equal(await w.keystoreIsOpen(), false, 'locked, with no window left to ask for it');
+  });
+
   it('made no outside connection and raised no page error', () => {
     w.browser.assertNoOutsideTraffic();
     assert.deepEqual(w.browser.pageErrors, []);
