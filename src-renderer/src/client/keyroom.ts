@@ -62,7 +62,10 @@ export function onProgress(listener: (event: ProgressEvent) => void): () => void
 
 /** The main process locked the keystore and logged out of the token by itself; returns the unsubscribe function. */
 export function onAutoLock(listener: (notice: AutoLockNotice) => void): () => void {
-  return api().onAutoLock(listener);
+  // Subscribed as the keystore store is made: a page without window.keyroom must still render,
+  // and its first call says what is wrong (api()).
+  const keyroom = (window as { keyroom?: KeyroomApi }).keyroom;
+  return keyroom ? keyroom.onAutoLock(listener) : () => undefined;
 }
 
 /** A fresh OperationId for a long-running call (CancelOperation takes it back). */
