@@ -12,11 +12,21 @@ export async function getKeystoreStatus(session: Session): Promise<OperationOutp
   return { Keystore: session.keystorePath, Exists: await session.keystoreExists(), Unlocked: session.isOpen };
 }
 
-/** Unlocking an open keystore closes it first (Session.unlock): a wrong passphrase leaves it locked. */
+/**
+ * Unlocking an open keystore closes it first (Session.unlock): a wrong passphrase leaves it locked.
+ * An auto-lock that starts while the keystore is opening (the machine suspends, the screen locks)
+ * wins: the keystore is locked again as soon as it is open, and the caller is told. (A LoginToken
+ * caught the same way stays logged in until the countdown's next lock.)
+ */
 export async function unlockKeystore(session: Session, input: OperationInput<'UnlockKeystore'>): Promise<OperationOutput<'UnlockKeystore'>> {
   const passphrase = Buffer.from(input.Passphrase, 'utf8');
+  const locksBefore = autoLockOf(session)?.lockCount;
   try {
     const due = await session.unlock(passphrase);
+    if (autoLockOf(session)?.lockCount !== locksBefore) {
+      await session.lock();
+      throw new KmsError('Keystore.Locked', 'Keyroom locked itself while the keystore was opening (the screen locked, the computer went to sleep, or the window stopped); unlock it again.');
+    }
     return {
       Keystore: session.keystorePath,
       DestroyedKeys: due.destroyedKeys,

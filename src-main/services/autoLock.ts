@@ -68,6 +68,7 @@ export class AutoLock {
   private minutes: number;
   private handle: unknown;
   private stopped = false;
+  private locks = 0;
   private readonly timers: Timers;
 
   constructor(
@@ -77,6 +78,14 @@ export class AutoLock {
     this.timers = opts.timers ?? REAL_TIMERS;
     this.minutes = this.checked(opts.minutes ?? DEFAULT_AUTO_LOCK_MINUTES);
     this.restart();
+  }
+
+  /**
+   * How many locks have started: an unlock or a login that was under way when one started
+   * compares this before and after, and undoes itself (see handlers/keystoreSession.ts).
+   */
+  get lockCount(): number {
+    return this.locks;
   }
 
   /** The delay in force, in minutes. */
@@ -105,6 +114,7 @@ export class AutoLock {
    * @returns whether anything was open
    */
   async lockNow(reason: AutoLockReason): Promise<boolean> {
+    this.locks++;
     const wasOpen = this.session.isOpen || this.session.loggedInToken !== undefined;
     // Side by side: closing the keystore waits for the transaction under way, and the token's
     // logout must not wait for it (the session refuses new keystore calls from the first moment).

@@ -280,6 +280,21 @@ describe('locking at once, on what the window cannot report', () => {
     assert.deepEqual(contents.sent, []);
   });
 
+  it('wins over an unlock under way: the keystore is locked again as it opens, and the caller told', async () => {
+    assert.ok((await dispatch(h.session, 'LockKeystore', {})).ok);
+    const unlocking = dispatch(h.session, 'UnlockKeystore', { Passphrase: PASSPHRASE }); // the key derivation takes a while
+    const locked = nextLock();
+    power.emit('suspend');
+    await locked;
+    const r = await unlocking;
+    assert.equal(r.ok ? 'ok' : r.error.Code, 'Keystore.Locked');
+    assert.match(r.ok ? '' : r.error.Message, /unlock it again/);
+    await assertAllLocked('suspended while unlocking');
+    // Without a lock meanwhile, unlocking works as before.
+    assert.ok((await dispatch(h.session, 'UnlockKeystore', { Passphrase: PASSPHRASE })).ok);
+    assert.equal(h.session.isOpen, true);
+  });
+
   it('watches exactly these events', () => {
     assert.deepEqual([...contents.listeners.keys()].sort(), ['render-process-gone', 'unresponsive']);
     assert.deepEqual([...power.listeners.keys()].sort(), ['lock-screen', 'suspend']);
