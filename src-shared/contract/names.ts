@@ -10,6 +10,8 @@ export const APP_OPERATION_NAMES = [
   'GetKeystoreStatus',
   'UnlockKeystore',
   'LockKeystore',
+  'ReportActivity',
+  'SetAutoLock',
   'ChangePassphrase',
   'BackupKeystore',
   'VerifyAuditLog',

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { OperationOutputs } from './types';
 import { CSR_TEMPLATES } from '../domain/csrRequest';
+import { AUTO_LOCK_MAX_MINUTES, AUTO_LOCK_MIN_MINUTES } from '../domain/autoLock';
 import {
   keyIdField,
   keyVersionIdField,
@@ -113,6 +114,22 @@ export const OPERATIONS = {
     keystore: 'none',
     frontDoors: ['app'],
     input: z.object({}).strict(),
+  }),
+  ReportActivity: op({
+    summary: 'The operator used the keyboard or mouse in the window: the main process restarts its auto-lock countdown (the window sends this at most every few seconds).',
+    group: 'Keystore',
+    keystore: 'none',
+    frontDoors: ['app'],
+    input: z.object({}).strict(),
+    errors: [],
+  }),
+  SetAutoLock: op({
+    summary: 'How many minutes (1 to 60) without activity in the window before the main process locks the keystore and logs out of the token; restarts the countdown.',
+    group: 'Keystore',
+    keystore: 'none',
+    frontDoors: ['app'],
+    input: z.object({ Minutes: intField(AUTO_LOCK_MIN_MINUTES, AUTO_LOCK_MAX_MINUTES) }).strict(),
+    errors: ['InvalidParameter'],
   }),
   ChangePassphrase: op({
     summary: 'Re-encrypt the keystore under a new passphrase. The current one is the passphrase that opens it; the new one comes from --new-passphrase-file, KEYROOM_NEW_PASSPHRASE or a prompt.',

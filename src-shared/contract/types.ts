@@ -131,6 +131,9 @@ export interface OperationOutputs {
   /** What fell due while the keystore was closed and was carried out (or deferred) on opening. */
   UnlockKeystore: { Keystore: string; DestroyedKeys: string[]; ExpiredMaterial: string[]; DeferredKeys: string[] };
   LockKeystore: { Keystore: string };
+  ReportActivity: Empty;
+  /** The delay now in force in the main process. */
+  SetAutoLock: { AutoLockMinutes: number };
   ChangePassphrase: { Keystore: string };
   BackupKeystore: { OutputFile: string; Sha256: string };
   VerifyAuditLog: { Valid: boolean; Entries: number; HeadHash?: string; FirstBadEntry?: number; Reason?: string };
