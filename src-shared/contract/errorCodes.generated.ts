@@ -14,6 +14,8 @@ export const OPERATION_ERRORS = {
   GetKeystoreStatus: [],
   UnlockKeystore: ['Hsm.DeviceError', 'Hsm.KeyNotFound', 'Hsm.MechanismUnsupported', 'Hsm.NotConfigured', 'Hsm.PinIncorrect', 'Hsm.PinLocked', 'Hsm.TokenNotPresent', 'IncorrectPassphrase', 'Internal', 'InvalidCiphertext', 'InvalidParameter', 'InvalidParameter.Passphrase', 'Keystore.Io', 'Keystore.Locked', 'Keystore.NotAKeystore', 'Keystore.NotFound', 'Keystore.SchemaTooNew', 'Keystore.Tampered', 'NotFound.KeyVersion'],
   LockKeystore: ['Internal', 'Keystore.Io', 'Keystore.Locked', 'Keystore.Tampered'],
+  ReportActivity: [],
+  SetAutoLock: ['Internal', 'InvalidParameter'],
   ChangePassphrase: ['IncorrectPassphrase', 'Internal', 'InvalidParameter.Passphrase', 'Keystore.Io', 'Keystore.Locked', 'Keystore.Tampered'],
   BackupKeystore: ['AlreadyExists.File', 'Internal', 'InvalidParameter.OutputFile', 'Keystore.AlreadyExists', 'Keystore.Io', 'Keystore.Locked', 'Keystore.Tampered'],
   VerifyAuditLog: ['Internal', 'Keystore.Io', 'Keystore.Locked', 'Keystore.Tampered'],

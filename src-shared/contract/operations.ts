@@ -121,7 +121,6 @@ export const OPERATIONS = {
     keystore: 'none',
     frontDoors: ['app'],
     input: z.object({}).strict(),
-    errors: [],
   }),
   SetAutoLock: op({
     summary: 'How many minutes (1 to 60) without activity in the window before the main process locks the keystore and logs out of the token; restarts the countdown.',
@@ -129,7 +128,6 @@ export const OPERATIONS = {
     keystore: 'none',
     frontDoors: ['app'],
     input: z.object({ Minutes: intField(AUTO_LOCK_MIN_MINUTES, AUTO_LOCK_MAX_MINUTES) }).strict(),
-    errors: ['InvalidParameter'],
   }),
   ChangePassphrase: op({
     summary: 'Re-encrypt the keystore under a new passphrase. The current one is the passphrase that opens it; the new one comes from --new-passphrase-file, KEYROOM_NEW_PASSPHRASE or a prompt.',
