@@ -494,7 +494,7 @@ export class Pkcs11Backend implements KeyBackend {
     const cloud = rsaWrappingKey(request.wrappingKey);
     return this.withKey(v, secret ? 'secret' : 'private', 'wrap the key for export', (s, key) => {
       requireExtractable(s, key, v.keyId);
-      return wrapInToken(s, key, request, cloud);
+      return wrapInToken(s, key, request, cloud, v.keySpec);
     });
   }
 
