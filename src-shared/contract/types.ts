@@ -209,7 +209,8 @@ export interface OperationOutputs {
   DeleteKeyMaterial: Empty;
 
   ExportPublicKey: { KeyId: string; KeyVersionId: string; OutputFile: string; Sha256: string; Fingerprint: string };
-  ListTokens: { Module: ModuleInfoJson; Tokens: TokenDescription[]; LoggedIn?: LoggedInToken };
+  /** OrphanHsmKeys: with the keystore open and a token logged in, how many ListOrphanHsmKeys lists. */
+  ListTokens: { Module: ModuleInfoJson; Tokens: TokenDescription[]; LoggedIn?: LoggedInToken; OrphanHsmKeys?: number };
   LoginToken: LoggedInToken;
   LogoutToken: Empty;
   ListOrphanHsmKeys: OrphanHsmKeys;

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { makeSoftHsm, objectIdOf, openHsmHarnessOn, parseListObjects, type HsmHarness, type SoftHsm } from '../../support/softhsm';
-import { PASSPHRASE } from '../../support/kmsHarness';
+import { PASSPHRASE, openHarness } from '../../support/kmsHarness';
 import type { Pkcs11Backend } from '../../../src-main/backends/pkcs11/pkcs11Backend';
 import type { OrphanReport } from '../../support/hsmOrphanWriter';
 
@@ -180,5 +180,22 @@ describe('DeleteOrphanHsmKey', () => {
     assert.equal((await h.call('VerifyAuditLog', {})).Valid, true);
 
     await h.refuse('DeleteOrphanHsmKey', { ObjectId: crashed.objectId }, 'Hsm.KeyNotFound');
+  });
+});
+
+describe('ListTokens reports the count where the operator looks at the token', () => {
+  it('no count before LoginToken; after it, the number ListOrphanHsmKeys lists', async () => {
+    const app = await openHarness({ hsm: { modulePath: hsm.modulePath, tokenLabel: hsm.label, pin: () => Promise.reject(new Error('the app logs in through LoginToken')) } });
+    try {
+      assert.equal((await app.call('ListTokens')).OrphanHsmKeys, undefined, 'not logged in: nothing is read from the token');
+      await app.call('LoginToken', { Pin: hsm.pin });
+      // A fresh keystore names nothing on this token: every keyroom/ key there is an orphan to it.
+      const listedHere = await app.call('ListOrphanHsmKeys', {});
+      assert.ok(listedHere.OrphanHsmKeys.length >= kept.length);
+      assert.equal((await app.call('ListTokens')).OrphanHsmKeys, listedHere.OrphanHsmKeys.length);
+    } finally {
+      await app.session.dispose();
+      await app.close();
+    }
   });
 });
