@@ -59,8 +59,11 @@ export async function listOrphanHsmKeys(kms: KmsContext): Promise<OperationOutpu
 
 /** The one group of keyroom/ objects the input names (by CKA_ID or by label), or KmsError. */
 function named(groups: OrphanHsmKey[], input: OperationInput<'DeleteOrphanHsmKey'>, token: string): OrphanHsmKey {
-  if ((input.ObjectId === undefined) === (input.Label === undefined)) {
-    throw new KmsError(input.ObjectId === undefined ? 'MissingParameter' : 'InvalidParameter', 'Give either ObjectId (the CKA_ID in hex, as ListOrphanHsmKeys shows it) or Label, not both.');
+  if (input.ObjectId === undefined && input.Label === undefined) {
+    throw new KmsError('MissingParameter', 'Give ObjectId (the CKA_ID in hex, as ListOrphanHsmKeys shows it) or Label.');
+  }
+  if (input.ObjectId !== undefined && input.Label !== undefined) {
+    throw new KmsError('InvalidParameter', 'Give ObjectId or Label, not both: each names the objects on its own.');
   }
   const matches = input.ObjectId !== undefined ? groups.filter((g) => g.ObjectId === input.ObjectId!.toLowerCase()) : groups.filter((g) => g.Label === input.Label);
   if (matches.length === 0) {
