@@ -214,7 +214,7 @@ function refuseInexactKwp(s: SessionLease, target: Buffer, keySpec: string): num
   throw new KmsError(
     'Hsm.MechanismUnsupported',
     `Token "${s.token.label}" (serial ${s.token.serial}) cannot wrap ${what} with RFC 5649 exactly: its CKM_AES_KEY_WRAP_PAD pads the material to a multiple of 8 bytes first and counts the padding in the wrapped length ` +
-      '(SoftHSM 2.6.1 and earlier do this), so the cloud would unwrap the key followed by up to 7 zero bytes, which strict importers refuse. ' +
+      '(SoftHSM 2.3 to 2.6.1, the newest release, do this), so the cloud would unwrap the key followed by up to 7 zero bytes, which strict importers refuse. ' +
       'Keyroom does not unwrap key material outside the token to repair it. Alternatives: a token whose CKM_AES_KEY_WRAP_PAD follows RFC 5649 (check with a throwaway key first), ' +
       'or a SOFTWARE key (ProtectionLevel SOFTWARE) for key material that is to be exported.',
   );

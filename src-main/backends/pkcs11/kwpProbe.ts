@@ -1,9 +1,10 @@
 /**
- * Does this token's CKM_AES_KEY_WRAP_PAD follow RFC 5649 exactly? SoftHSM 2.6.1 (the newest
+ * Does this token's CKM_AES_KEY_WRAP_PAD follow RFC 5649 exactly? SoftHSM 2.3 to 2.6.1 (the newest
  * release; opendnssec/SoftHSMv2 SoftHSM.cpp, WrapKeySym, "Issue #305: Zero pad key to fit the
  * block", 2017) zero-pads every key to a multiple of 8 bytes before any AES wrap, so its KWP
  * writes the padded length into the AIV's MLI: the receiver unwraps the key followed by 1 to 7
  * zero bytes. OpenSSL's `pkey` ignores them; Python's `cryptography` and strict importers do not.
+ * (SoftHSM's development branch pads for CKM_AES_KEY_WRAP only; no release has it yet.)
  *
  * The probe wraps a throwaway 20-byte generic secret under a throwaway AES key, both made here
  * from random bytes that belong to no one, and unwraps the result in this process: MLI 20 is
