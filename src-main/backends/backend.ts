@@ -37,6 +37,17 @@ export interface SealedBox {
 export type { ExportWrapRequest, WrappedMaterial } from '../crypto/byokLayouts';
 import type { ExportWrapRequest, WrappedMaterial } from '../crypto/byokLayouts';
 
+/** One key object Keyroom made on a token, as the token describes it (no secret attribute is read). */
+export interface KeyroomTokenObject {
+  /** CKA_ID: what the keystore's key_versions.hsm_object_id holds. */
+  objectId: Buffer;
+  label: string;
+  objectClass: 'private' | 'public' | 'secret';
+  /** From a label of the form keyroom/<KeyId>/<KeyVersionId>. */
+  keyId?: string;
+  keyVersionId?: string;
+}
+
 export interface KeyBackend {
   /** `usage` lets a token set only the usage flags (CKA_SIGN, CKA_DECRYPT...) the key needs. */
   generate(spec: KeySpec, opts: { exportable: boolean; keyId: string; keyVersionId: string; usage: KeyUsage }): Promise<NewMaterial>;
@@ -60,4 +71,11 @@ export interface KeyBackend {
   keyCheckValue(v: StoredVersion): Promise<Buffer>;
   /** Destroy whatever lives outside the keystore (token objects); the keystore rows go with the key. */
   destroy(v: StoredVersion): Promise<void>;
+  /**
+   * Token backends only: the key objects Keyroom made on the device (label `keyroom/...`), to find
+   * those no keystore row names (a crash between generating on the token and committing the row).
+   */
+  listKeyroomObjects?(): Promise<{ token: { label: string; serial: string }; objects: KeyroomTokenObject[] }>;
+  /** Token backends only: destroy the `keyroom/` key objects with this CKA_ID; returns what went. */
+  destroyKeyroomObjects?(objectId: Buffer): Promise<KeyroomTokenObject[]>;
 }

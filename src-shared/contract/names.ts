@@ -53,6 +53,8 @@ export const APP_OPERATION_NAMES = [
   'ListTokens',
   'LoginToken',
   'LogoutToken',
+  'ListOrphanHsmKeys',
+  'DeleteOrphanHsmKey',
   'DigestFile',
   'CancelOperation',
   'CheckImportParameters',

@@ -480,6 +480,26 @@ export const OPERATIONS = {
     frontDoors: ['app'],
   }),
 
+  ListOrphanHsmKeys: op({
+    summary: 'List the key objects on the token that Keyroom made (label keyroom/<KeyId>/<KeyVersionId>) but no key version in this keystore names: left by a crash between generating on the token and recording the key.',
+    group: 'Tokens',
+    keystore: 'open',
+    input: z.object({}).strict(),
+    errors: HSM_ERRORS,
+  }),
+  DeleteOrphanHsmKey: op({
+    summary: 'Destroy the Keyroom key objects on the token with this CKA_ID (ObjectId, as ListOrphanHsmKeys shows it) or this label, after checking that no key version in this keystore names them; audited.',
+    group: 'Tokens',
+    keystore: 'open',
+    input: z
+      .object({
+        ObjectId: z.string().regex(/^(?:[0-9a-f]{2}){1,64}$/i, 'an ObjectId is the CKA_ID in hex, as ListOrphanHsmKeys shows it').optional(),
+        Label: z.string().regex(/^keyroom\/[0-9A-Za-z/-]{1,120}$/, 'a label of Keyroom\'s, keyroom/<KeyId>/<KeyVersionId>').optional(),
+      })
+      .strict(),
+    errors: [...HSM_ERRORS, 'MissingParameter', 'InvalidParameter', 'Rejected.NotOrphan'],
+  }),
+
   DigestFile: op({
     summary: 'Hash a file (SHA-256, SHA-384 or SM3), reading it as a stream: the digest to sign, with the file\'s size.',
     group: 'Files',
