@@ -485,7 +485,6 @@ export const OPERATIONS = {
     group: 'Tokens',
     keystore: 'open',
     input: z.object({}).strict(),
-    errors: HSM_ERRORS,
   }),
   DeleteOrphanHsmKey: op({
     summary: 'Destroy the Keyroom key objects on the token with this CKA_ID (ObjectId, as ListOrphanHsmKeys shows it) or this label, after checking that no key version in this keystore names them; audited.',
@@ -497,7 +496,6 @@ export const OPERATIONS = {
         Label: z.string().regex(/^keyroom\/[0-9A-Za-z/-]{1,120}$/, 'a label of Keyroom\'s, keyroom/<KeyId>/<KeyVersionId>').optional(),
       })
       .strict(),
-    errors: [...HSM_ERRORS, 'MissingParameter', 'InvalidParameter', 'Rejected.NotOrphan'],
   }),
 
   DigestFile: op({
