@@ -43,6 +43,9 @@ const result = await build({
   // `--help` loads only the contract; an operation loads the services and native modules too.
   splitting: true,
   platform: 'node',
+  // The ES module builds where a package has both (@peculiar's ASN.1 schemas): no CommonJS
+  // interop, and unused exports are dropped.
+  mainFields: ['module', 'main'],
   format: 'esm',
   target: 'node20.19',
   external: ['@journeyapps/sqlcipher', 'pkcs11js', 'electron'],
