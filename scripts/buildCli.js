@@ -5,7 +5,7 @@
 // tests never run a stale bundle. Native modules stay external: they load their compiled .node
 // files from node_modules at run time.
 import { build } from 'esbuild';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,8 +31,6 @@ const zodEnglishOnly = {
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'out', 'cli');
 
-// Chunk names carry a content hash: remove the last build's so none is left behind.
-rmSync(OUT, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: ROOT,
   entryPoints: { keyroom: 'src-main/cli/run.ts' },
@@ -56,7 +54,29 @@ const result = await build({
   legalComments: 'linked',
   logLevel: 'warning',
   metafile: true,
+  write: false,
 });
+
+/** Replaces `path` in one rename, so a `keyroom` starting meanwhile reads the old file or the new. */
+function writeAtomically(path, contents) {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, contents);
+  renameSync(tmp, path);
+}
+
+// The chunks first (their names carry a content hash, so the old entry still finds its own), then
+// the list of inputs, then the entry; last, the previous build's chunks are removed.
+const entry = join(OUT, 'keyroom.mjs');
+const written = new Set(result.outputFiles.map((f) => f.path));
+for (const f of result.outputFiles) if (f.path !== entry) writeAtomically(f.path, f.contents);
 // Every file the bundle was built from, so a test can tell that the bundle is older than the
 // sources it would exercise (test/support/keyroomCli.ts) instead of running stale code.
-writeFileSync(join(OUT, 'inputs.json'), JSON.stringify(Object.keys(result.metafile.inputs).filter((f) => !f.includes(':')).sort(), null, 1) + '\n');
+const inputs = join(OUT, 'inputs.json');
+writeAtomically(inputs, JSON.stringify(Object.keys(result.metafile.inputs).filter((f) => !f.includes(':')).sort(), null, 1) + '\n');
+writeAtomically(entry, result.outputFiles.find((f) => f.path === entry).contents);
+written.add(inputs);
+for (const e of readdirSync(OUT, { recursive: true, withFileTypes: true })) {
+  const path = join(e.parentPath ?? e.path, e.name);
+  if (e.isFile() && !written.has(path)) rmSync(path);
+}
