@@ -6,12 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { OPERATIONS } from '../../src-shared/contract/operations';
 import { parseInput } from '../../src-shared/contract/validate';
 import { KmsError } from '../../src-shared/errors';
-import { Session } from '../services/session';
-import { dispatch, toErrorData } from '../handlers/dispatch';
+import { KEYROOM_VERSION } from '../version';
 import { parseCommandLine, UsageError, type GlobalOptions } from './args';
 import { generalHelp, operationHelp } from './help';
 import { readSecret } from './secrets';
@@ -24,9 +23,14 @@ export function defaultKeystorePath(env: Env): string {
   return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'Keyroom', 'keystore.db');
 }
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+/**
+ * The services, the keystore and the native modules, loaded only to run an operation: `--help`,
+ * `--version` and a command line that does not parse answer without them (the bundle puts them in a chunk
+ * of their own, so they are not even parsed).
+ */
+async function loadRunner() {
+  const [{ Session }, { dispatch, toErrorData }] = await Promise.all([import('../services/session'), import('../handlers/dispatch')]);
+  return { Session, dispatch, toErrorData };
 }
 
 function fail(code: number, data: object): number {
@@ -76,7 +80,7 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
     throw e;
   }
   if (cmd.kind === 'version') {
-    process.stdout.write(`keyroom ${version()}\n`);
+    process.stdout.write(`keyroom ${KEYROOM_VERSION}\n`);
     return 0;
   }
   if (cmd.kind === 'help') {
@@ -84,6 +88,7 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
     return 0;
   }
 
+  const { Session, dispatch, toErrorData } = await loadRunner();
   const explicitPath = cmd.globals.keystore ?? env.KEYROOM_KEYSTORE;
   const keystorePath = explicitPath ?? defaultKeystorePath(env);
   // The app's data folder is ours to make (0700) the first time a keystore is created there.
