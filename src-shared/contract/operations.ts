@@ -79,6 +79,16 @@ const HSM_ERRORS = [
   'Hsm.KeyNotFound',
   'Hsm.DeviceError',
 ] as const satisfies readonly ErrorCode[];
+/** What any operation that writes files may also answer (files/outputWriter.ts). */
+const OUTPUT_ERRORS = [
+  'AlreadyExists.File',
+  'Rejected.UnsafeFolder',
+  'Io.DiskFull',
+  'Io.ReadOnly',
+  'Io.PermissionDenied',
+  'Io.NotSupported',
+  'Io.Failed',
+] as const satisfies readonly ErrorCode[];
 const paging = { PageNumber: pageNumberField.optional(), PageSize: pageSizeField.optional() };
 
 /** GenerateDataKey and GenerateDataKeyWithoutPlaintext take the same input. */
@@ -160,7 +170,7 @@ export const OPERATIONS = {
     group: 'Keystore',
     keystore: 'open',
     input: z.object({ OutputFile: filePathField }).strict(),
-    errors: ['AlreadyExists.File', 'InvalidParameter.OutputFile', 'Keystore.Io'],
+    errors: [...OUTPUT_ERRORS, 'InvalidParameter.OutputFile', 'Keystore.Io'],
   }),
   VerifyAuditLog: op({
     summary: 'Check the whole hash chain of the audit log and name the first bad entry.',
@@ -174,7 +184,7 @@ export const OPERATIONS = {
     group: 'Audit',
     keystore: 'open',
     input: z.object({ OutputFile: filePathField }).strict(),
-    errors: ['AlreadyExists.File', 'InvalidParameter.OutputFile', 'Keystore.Io'],
+    errors: [...OUTPUT_ERRORS, 'InvalidParameter.OutputFile', 'Keystore.Io'],
   }),
   ListAuditEvents: op({
     summary: 'Read the audit log, newest entry first, a page at a time; optionally one operation\'s or one key\'s entries only.',
@@ -422,7 +432,7 @@ export const OPERATIONS = {
     group: 'Cryptography',
     keystore: 'open',
     input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField, OutputFile: filePathField }).strict(),
-    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeySpec', 'AlreadyExists.File', 'InvalidParameter.OutputFile'],
+    errors: [...KEY_ERRORS, ...OUTPUT_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeySpec', 'InvalidParameter.OutputFile'],
   }),
   AsymmetricSign: op({
     summary: 'Sign a digest (base64) computed by the caller with the algorithm\'s hash.',
@@ -607,6 +617,7 @@ export const OPERATIONS = {
       })
       .strict(),
     errors: [
+      ...OUTPUT_ERRORS,
       ...HSM_ERRORS,
       ...KEY_ERRORS,
       'NotFound.KeyVersion',
@@ -650,6 +661,7 @@ export const OPERATIONS = {
       })
       .strict(),
     errors: [
+      ...OUTPUT_ERRORS,
       ...HSM_ERRORS,
       ...KEY_ERRORS,
       'NotFound.KeyVersion',
@@ -684,6 +696,7 @@ export const OPERATIONS = {
       .strict(),
     longRunning: true,
     errors: [
+      ...OUTPUT_ERRORS,
       ...HSM_ERRORS,
       ...KEY_ERRORS,
       'NotFound.KeyVersion',
@@ -747,7 +760,7 @@ export const OPERATIONS = {
       })
       .strict(),
     longRunning: true,
-    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'InvalidCiphertext', 'InvalidParameter.InputFile', 'AlreadyExists.File', 'Rejected.KeyState', 'Rejected.KeyUsage', 'NotFound.KeyVersion', 'Cancelled'],
+    errors: [...HSM_ERRORS, ...KEY_ERRORS, ...OUTPUT_ERRORS, 'InvalidCiphertext', 'InvalidParameter.InputFile', 'InvalidParameter.OutputFile', 'Rejected.KeyState', 'Rejected.KeyUsage', 'NotFound.KeyVersion', 'Cancelled'],
   }),
   ListDueRotations: op({
     summary: 'The keys whose automatic rotation fell due (an offline machine has no scheduler): RotateDueKeys carries them out.',

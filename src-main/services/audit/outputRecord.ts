@@ -6,7 +6,18 @@
  * VerifyAuditLog lists them as recorded but not published (unpublished.ts).
  */
 import { KmsError } from '../../../src-shared/errors';
-import { planOutputs, publishOutputs, type OutputPlan, type PlanOptions, type PublishedOutput, type StaleAudit, type StagedOutputs } from '../../files/outputWriter';
+import {
+  discardOutputs,
+  planOutputs,
+  publishOutputs,
+  stageOutputs,
+  type OutputContent,
+  type OutputPlan,
+  type PlanOptions,
+  type PublishedOutput,
+  type StaleAudit,
+  type StagedOutputs,
+} from '../../files/outputWriter';
 import type { SqlExecutor } from '../../keystore/sqlcipher';
 import type { StaleReport } from '../../../src-shared/contract/types';
 import { appendAudit } from './auditLog';
@@ -71,6 +82,39 @@ export function staleAudit(kms: KmsContext): StaleAudit {
 /** planOutputs with the audit log as the judge of stale leftovers. */
 export function planRecordedOutputs(kms: KmsContext, paths: readonly string[], requestId: string, options: Omit<PlanOptions, 'stale'> = {}): Promise<OutputPlan> {
   return planOutputs(paths, requestId, { ...options, stale: staleAudit(kms) });
+}
+
+export type Stage = (plan: OutputPlan, contents: readonly { path: string; content: OutputContent }[]) => Promise<StagedOutputs>;
+
+/**
+ * The record step: `record` runs in one keystore transaction, stages its outputs with `stage`
+ * (so the entries it appends can name each file's SHA-256) and appends them. If anything fails,
+ * including the commit itself (a full disk under the keystore), the staged temporaries are removed.
+ */
+export async function recordWithStaging<T>(kms: KmsContext, record: (tx: SqlExecutor, stage: Stage) => Promise<T>): Promise<{ result: T; staged: StagedOutputs[] }> {
+  const staged: StagedOutputs[] = [];
+  const stage: Stage = async (plan, contents) => {
+    const s = await stageOutputs(plan, contents);
+    staged.push(s);
+    return s;
+  };
+  try {
+    const result = await kms.keystore.transaction((tx) => record(tx, stage));
+    return { result, staged };
+  } catch (e) {
+    for (const s of staged) await discardOutputs(s);
+    throw e;
+  }
+}
+
+/** The record step for outputs staged outside the transaction (a backup's VACUUM INTO cannot run inside one). */
+export async function recordStaged(kms: KmsContext, staged: StagedOutputs, record: (tx: SqlExecutor) => Promise<void>): Promise<void> {
+  try {
+    await kms.keystore.transaction(record);
+  } catch (e) {
+    await discardOutputs(staged);
+    throw e;
+  }
 }
 
 /** Publish after the record is committed; on failure the second entry says so, then the error goes on. */
