@@ -74,7 +74,7 @@ export function mountFat32(sizeMiB = 64): MountResult {
   };
 }
 
-export function mountExfat(sizeMiB = 64): MountResult {
+export function mountExfat(sizeMiB = 64, options = 'umask=077'): MountResult {
   if (!isRoot()) return { skip: 'mounting an exFAT image needs root' };
   if (!onPath('mkfs.exfat') || !onPath('mount.exfat-fuse') || !onPath('losetup')) return { skip: 'mkfs.exfat (exfatprogs), mount.exfat-fuse (exfat-fuse) or losetup is missing' };
   const base = scratch('exfat');
@@ -91,7 +91,7 @@ export function mountExfat(sizeMiB = 64): MountResult {
   const device = loop.stdout.trim();
   // exfat-fuse defaults to mode 0777 (umask 0), which Keyroom rightly refuses; a user's
   // automounter gives the stick to that user only, as umask=077 does here.
-  const r = spawnSync('mount.exfat-fuse', ['-o', 'umask=077', device, dir], { encoding: 'utf8' });
+  const r = spawnSync('mount.exfat-fuse', ['-o', options, device, dir], { encoding: 'utf8' });
   if (r.status !== 0) {
     spawnSync('losetup', ['-d', device]);
     rmSync(base, { recursive: true, force: true });
