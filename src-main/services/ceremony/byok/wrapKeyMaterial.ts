@@ -76,6 +76,20 @@ function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** The key to wrap, and the import parameters checked against it. */
+async function exportableKey(db: SqlExecutor, kms: KmsContext, input: OperationInput<'WrapKeyMaterial'>) {
+  const key = await resolveKey(db, input.KeyId);
+  const checked = checkImportParameters({ ...input, KeySpec: key.key_spec }, kms.clock());
+  if (key.exportable !== 1) {
+    throw new KmsError(
+      'Rejected.NotExportable',
+      `Key ${key.key_id} was not created Exportable, so its material never leaves Keyroom, not even wrapped. Create a new key with Exportable true for BYOK.`,
+    );
+  }
+  requireState(key, ['Enabled'], 'be wrapped for export');
+  return { key, ...checked };
+}
+
 export interface WrapOptions {
   /** Whether the wrapping key is a rehearsal's stand-in (said in the manifest and the audit log). */
   isRehearsalKey?: (fingerprint: string) => boolean;
@@ -88,20 +102,11 @@ export async function wrapKeyMaterial(
   options: WrapOptions = {},
 ): Promise<OperationOutput<'WrapKeyMaterial'>> {
   const outputDir = resolve(input.OutputDir);
-  if (input.Target === 'AZURE' && !input.KeyEncryptionKeyId) {
-    throw new KmsError('MissingParameter', 'Azure needs the key-exchange key\'s id (KeyEncryptionKeyId, https://<vault>.vault.azure.net/keys/<kek>/<version>) to put in the .byok file.');
-  }
+  // The key's refusals come before the folder's (checked again inside the transaction).
+  await kms.keystore.read((db) => exportableKey(db, kms, input));
   const plan = await planWrapOutputs(kms, input, outputDir, requestId);
   const { result: out, staged } = await recordWithStaging(kms, async (tx, stage) => {
-    const key = await resolveKey(tx, input.KeyId);
-    const { row, wrappingKey, report } = checkImportParameters({ ...input, KeySpec: key.key_spec }, kms.clock());
-    if (key.exportable !== 1) {
-      throw new KmsError(
-        'Rejected.NotExportable',
-        `Key ${key.key_id} was not created Exportable, so its material never leaves Keyroom, not even wrapped. Create a new key with Exportable true for BYOK.`,
-      );
-    }
-    requireState(key, ['Enabled'], 'be wrapped for export');
+    const { key, row, wrappingKey, report } = await exportableKey(tx, kms, input);
     if (input.Target === 'AZURE' && !input.KeyEncryptionKeyId) {
       throw new KmsError('MissingParameter', 'Azure needs the key-exchange key\'s id (KeyEncryptionKeyId, https://<vault>.vault.azure.net/keys/<kek>/<version>) to put in the .byok file.');
     }

@@ -25,6 +25,7 @@ import type { OperationInput, OperationOutput } from '../../../../src-shared/con
 import { ecPointFromSpki } from '../../../crypto/keyEncoding';
 import { sm2MessageDigest } from '../../../crypto/sm2';
 import { shellWord } from '../../../files/shellWord';
+import type { SqlExecutor } from '../../../keystore/sqlcipher';
 import { appendAudit } from '../../audit/auditLog';
 import { outputFilesDetail, planRecordedOutputs, publishRecorded, recordWithStaging, staleReport } from '../../audit/outputRecord';
 import { requireAlgorithm, requireState, requireUsage, resolveKey, resolveVersion, useSecret } from '../../kms/keyAccess';
@@ -91,22 +92,30 @@ export function verifyCommand(file: string, encoding: 'PEM' | 'DER', algorithm: 
   ].join(' ');
 }
 
+/** The key that signs, checked for the request, and the request's content. */
+async function csrKey(db: SqlExecutor, input: OperationInput<'GenerateCsr'>) {
+  const key = await resolveKey(db, input.KeyId);
+  if (!isAsymmetric(key.key_spec)) {
+    throw new KmsError('Rejected.KeySpec', `Key ${key.key_id} is ${key.key_spec}; a certification request needs an asymmetric key (RSA, EC or SM2).`);
+  }
+  requireUsage(key, 'SIGN/VERIFY', 'sign a certification request');
+  requireState(key, ['Enabled'], 'sign a certification request');
+  const algorithm = input.Algorithm ?? defaultCsrAlgorithm(key.key_spec);
+  requireAlgorithm(key, 'signing', algorithm);
+  const version = await resolveVersion(db, key, input.KeyVersionId);
+  const spki = version.public_key;
+  if (!spki) throw new KmsError('Internal', `Key version ${version.key_version_id} has no public key recorded.`);
+  return { key, algorithm, version, spki, ...csrContent(input, key.key_spec) };
+}
+
 export async function generateCsr(kms: KmsContext, input: OperationInput<'GenerateCsr'>, requestId: string): Promise<OperationOutput<'GenerateCsr'>> {
   const encoding = input.Encoding ?? 'PEM';
+  // What the operator typed and the key's refusals come before the file's.
+  await kms.keystore.read((db) => csrKey(db, input));
   const plan = input.OutputFile ? await planRecordedOutputs(kms, [input.OutputFile], requestId) : undefined;
   const { result: out, staged } = await recordWithStaging(kms, async (tx, stage) => {
-    const key = await resolveKey(tx, input.KeyId);
-    if (!isAsymmetric(key.key_spec)) {
-      throw new KmsError('Rejected.KeySpec', `Key ${key.key_id} is ${key.key_spec}; a certification request needs an asymmetric key (RSA, EC or SM2).`);
-    }
-    requireUsage(key, 'SIGN/VERIFY', 'sign a certification request');
-    requireState(key, ['Enabled'], 'sign a certification request');
-    const algorithm = input.Algorithm ?? defaultCsrAlgorithm(key.key_spec);
-    requireAlgorithm(key, 'signing', algorithm);
-    const version = await resolveVersion(tx, key, input.KeyVersionId);
-    const spki = version.public_key;
-    if (!spki) throw new KmsError('Internal', `Key version ${version.key_version_id} has no public key recorded.`);
-    const { dn, extensions } = csrContent(input, key.key_spec);
+    // Checked again inside the transaction: the key may have changed since.
+    const { key, algorithm, version, spki, dn, extensions } = await csrKey(tx, input);
 
     const info = requestInfo(dn, spki, extensions);
     const digest = digestOf(algorithm, spki, tbsDer(info));
