@@ -20,9 +20,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Session } from '../../../src-main/services/session';
 import { dispatch } from '../../../src-main/handlers/dispatch';
-import { parseOutputFiles } from '../../../src-main/services/audit/outputRecord';
+import { outputFilesDetail, parseOutputFiles, planRecordedOutputs, publishRecorded, recordWithStaging } from '../../../src-main/services/audit/outputRecord';
+import { appendAudit } from '../../../src-main/services/audit/auditLog';
 import type { OperationOutput } from '../../../src-shared/contract/operations';
-import { PASSPHRASE } from '../../support/kmsHarness';
+import { openHarness, PASSPHRASE } from '../../support/kmsHarness';
 import { isRoot, mountTmpfs, onPath, TEMPORARY } from '../../support/mounts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -215,6 +216,44 @@ describe('a full disk under the keystore', { skip: isRoot() ? false : 'mounting 
     } finally {
       rmSync(outBase, { recursive: true, force: true });
       mount.unmount();
+    }
+  });
+});
+
+describe('a publish that fails after the record', () => {
+  it('writes a second entry (NotPublished, with the error code) and VerifyAuditLog lists the files', async () => {
+    const h = await openHarness();
+    try {
+      const kms = h.session.kms;
+      const dir = join(h.dir, 'out');
+      mkdirSync(dir, { mode: 0o700 });
+      const paths = [join(dir, 'a.sig'), join(dir, 'b.sig')];
+      const requestId = '6f1c2d3e-4a5b-4c6d-8e7f-8091a2b3c4d5';
+      const plan = await planRecordedOutputs(kms, paths, requestId);
+      const { staged } = await recordWithStaging(kms, async (tx, stage) => {
+        const s = await stage(plan, paths.map((path) => ({ path, content: `signature for ${path}` })));
+        await appendAudit(tx, { requestId, operation: 'SignFile', details: { OutputFiles: outputFilesDetail(s.files) } }, '2026-01-15T10:00:00Z');
+      });
+      // A name taken between the record and the publish (another program, a second Keyroom).
+      writeFileSync(paths[1]!, 'arrived meanwhile');
+      const e = await publishRecorded(kms, staged[0]!, { requestId, operation: 'SignFile' }).then(
+        () => assert.fail('publish should fail'),
+        (err: unknown) => err as { code: string },
+      );
+      assert.equal(e.code, 'AlreadyExists.File');
+      assert.deepEqual(readdirSync(dir), ['b.sig'], 'a.sig taken back, no temporary');
+      assert.equal(readFileSync(paths[1]!, 'utf8'), 'arrived meanwhile');
+      const verdict = await h.call('VerifyAuditLog', {});
+      assert.equal(verdict.Valid, true);
+      assert.deepEqual(
+        verdict.Unpublished?.map((u) => [u.RequestId, u.Operation, u.File]),
+        paths.map((p) => [requestId, 'SignFile', p]),
+      );
+      const second = (await h.call('ListAuditEvents', { Operation: 'SignFile' })).Events[0]!;
+      assert.equal(second.Result, 'NotPublished');
+      assert.equal(second.Details.Error, 'AlreadyExists.File');
+    } finally {
+      await h.close();
     }
   });
 });
