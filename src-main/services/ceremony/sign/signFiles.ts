@@ -20,10 +20,10 @@ import type { FileSignature } from '../../../../src-shared/contract/types';
 import type { KeyRow, VersionRow } from '../../../keystore/repository';
 import type { SqlExecutor } from '../../../keystore/sqlcipher';
 import { spkiToPem } from '../../../crypto/keyEncoding';
-import { discardOutputs, stageOutputs, type OutputPlan, type StagedOutputs } from '../../../files/outputWriter';
+import type { OutputPlan, StagedOutputs } from '../../../files/outputWriter';
 import { shellWord } from '../../../files/shellWord';
 import { appendAudit } from '../../audit/auditLog';
-import { outputFilesDetail, planRecordedOutputs, publishRecorded, staleReport } from '../../audit/outputRecord';
+import { outputFilesDetail, planRecordedOutputs, publishRecorded, recordWithStaging, staleReport } from '../../audit/outputRecord';
 import { requireAlgorithm, requireState, requireUsage, resolveKey, resolveVersion, useSecret } from '../../kms/keyAccess';
 import { now, type KmsContext } from '../../kms/context';
 import { throwIfCancelled, type OperationControl } from '../../operationControl';
@@ -179,94 +179,89 @@ async function signAndRecord(
   digests: FileDigest[],
   control: OperationControl,
 ): Promise<{ out: OperationOutput<'SignFile'>; staged: StagedOutputs }> {
-  let staged: StagedOutputs | undefined;
-  try {
-    return await kms.keystore.transaction(async (tx) => {
-      // Checked again inside the transaction: the key may have been disabled while files were hashed.
-      const { key, version } = await signingKey(tx, input);
-      const sign = (digest: Buffer) => useSecret(kms, tx, key, version, (backend, v) => backend.sign(v, input.Algorithm, digest));
-      const items: SignedItem[] = [];
-      for (const [i, p] of plan.planned.entries()) {
-        throwIfCancelled(control, OP);
-        control.progress({ Phase: 'Signing', Done: i, Total: plan.planned.length, Item: basename(p.path) });
-        const d = digests[i]!;
-        const signature = await sign(d.signed);
-        items.push({
-          file: p.path,
-          size: d.size,
-          digest: d.signed,
-          sigPath: p.sigPath,
-          outputs: [{ path: p.sigPath, content: signature }, ...(p.b64Path ? [{ path: p.b64Path, content: `${signature.toString('base64')}\n` }] : [])],
-        });
-      }
-      if (plan.manifest) {
-        const text = plan.files.map((f, i) => manifestLine((digests[i]!.plain ?? digests[i]!.signed).toString('hex'), f, dirname(plan.manifest!))).join('');
-        const bytes = Buffer.from(text, 'utf8');
-        const d = digestBytesForSignature(bytes, input.Algorithm, plan.spki, plan.userId);
-        const signature = await sign(d);
-        const sigPath = `${plan.manifest}.sig`;
-        items.push({
-          file: plan.manifest,
-          size: bytes.length,
-          digest: d,
-          sigPath,
-          outputs: [
-            { path: plan.manifest, content: bytes },
-            { path: sigPath, content: signature },
-            ...(input.SignatureEncoding === 'base64' ? [{ path: `${sigPath}.b64`, content: `${signature.toString('base64')}\n` }] : []),
-          ],
-        });
-      }
-      // The public key file goes with the first entry.
-      if (plan.writePublicKey) items[0]!.outputs.unshift({ path: plan.publicKeyFile, content: plan.publicPem });
+  const { result: out, staged } = await recordWithStaging(kms, async (tx, stage) => {
+    // Checked again inside the transaction: the key may have been disabled while files were hashed.
+    const { key, version } = await signingKey(tx, input);
+    const sign = (digest: Buffer) => useSecret(kms, tx, key, version, (backend, v) => backend.sign(v, input.Algorithm, digest));
+    const items: SignedItem[] = [];
+    for (const [i, p] of plan.planned.entries()) {
       throwIfCancelled(control, OP);
-      const writes = items.flatMap((it) => it.outputs);
-      control.progress({ Phase: 'Writing', Done: 0, Total: writes.length });
-      staged = await stageOutputs(plan.outputs, writes);
-      const hashOf = new Map(staged.files.map((f) => [f.path, f.sha256]));
-      const time = now(kms);
-      for (const it of items) {
-        await appendAudit(
-          tx,
-          {
-            requestId,
-            operation: OP,
-            keyId: key.key_id,
-            keyVersionId: version.key_version_id,
-            details: {
-              Algorithm: input.Algorithm,
-              File: it.file,
-              Size: it.size,
-              Digest: it.digest.toString('hex'),
-              SignatureFile: it.sigPath,
-              OutputFiles: outputFilesDetail(it.outputs.map((o) => ({ path: o.path, sha256: hashOf.get(resolve(o.path))! }))),
-            },
-          },
-          time,
-        );
-      }
-      const signatures: FileSignature[] = plan.planned.map((p, i) => {
-        const entry: FileSignature = {
-          File: p.path,
-          Size: digests[i]!.size,
-          Digest: digests[i]!.signed.toString('hex'),
-          SignatureFile: p.sigPath,
-          VerifyCommand: verifyCommand(input.Algorithm, plan.publicKeyFile, p.sigPath, p.path, input.UserId),
-        };
-        if (p.b64Path) entry.SignatureFileBase64 = p.b64Path;
-        return entry;
+      control.progress({ Phase: 'Signing', Done: i, Total: plan.planned.length, Item: basename(p.path) });
+      const d = digests[i]!;
+      const signature = await sign(d.signed);
+      items.push({
+        file: p.path,
+        size: d.size,
+        digest: d.signed,
+        sigPath: p.sigPath,
+        outputs: [{ path: p.sigPath, content: signature }, ...(p.b64Path ? [{ path: p.b64Path, content: `${signature.toString('base64')}\n` }] : [])],
       });
-      const out: OperationOutput<'SignFile'> = { KeyId: key.key_id, KeyVersionId: version.key_version_id, Algorithm: input.Algorithm, Signatures: signatures, PublicKeyFile: plan.publicKeyFile };
-      if (plan.manifest) {
-        out.Manifest = plan.manifest;
-        out.ManifestSignatureFile = `${plan.manifest}.sig`;
-      }
-      return { out, staged };
+    }
+    if (plan.manifest) {
+      const text = plan.files.map((f, i) => manifestLine((digests[i]!.plain ?? digests[i]!.signed).toString('hex'), f, dirname(plan.manifest!))).join('');
+      const bytes = Buffer.from(text, 'utf8');
+      const d = digestBytesForSignature(bytes, input.Algorithm, plan.spki, plan.userId);
+      const signature = await sign(d);
+      const sigPath = `${plan.manifest}.sig`;
+      items.push({
+        file: plan.manifest,
+        size: bytes.length,
+        digest: d,
+        sigPath,
+        outputs: [
+          { path: plan.manifest, content: bytes },
+          { path: sigPath, content: signature },
+          ...(input.SignatureEncoding === 'base64' ? [{ path: `${sigPath}.b64`, content: `${signature.toString('base64')}\n` }] : []),
+        ],
+      });
+    }
+    // The public key file goes with the first entry.
+    if (plan.writePublicKey) items[0]!.outputs.unshift({ path: plan.publicKeyFile, content: plan.publicPem });
+    throwIfCancelled(control, OP);
+    const writes = items.flatMap((it) => it.outputs);
+    control.progress({ Phase: 'Writing', Done: 0, Total: writes.length });
+    const written = await stage(plan.outputs, writes);
+    const hashOf = new Map(written.files.map((f) => [f.path, f.sha256]));
+    const time = now(kms);
+    for (const it of items) {
+      await appendAudit(
+        tx,
+        {
+          requestId,
+          operation: OP,
+          keyId: key.key_id,
+          keyVersionId: version.key_version_id,
+          details: {
+            Algorithm: input.Algorithm,
+            File: it.file,
+            Size: it.size,
+            Digest: it.digest.toString('hex'),
+            SignatureFile: it.sigPath,
+            OutputFiles: outputFilesDetail(it.outputs.map((o) => ({ path: o.path, sha256: hashOf.get(resolve(o.path))! }))),
+          },
+        },
+        time,
+      );
+    }
+    const signatures: FileSignature[] = plan.planned.map((p, i) => {
+      const entry: FileSignature = {
+        File: p.path,
+        Size: digests[i]!.size,
+        Digest: digests[i]!.signed.toString('hex'),
+        SignatureFile: p.sigPath,
+        VerifyCommand: verifyCommand(input.Algorithm, plan.publicKeyFile, p.sigPath, p.path, input.UserId),
+      };
+      if (p.b64Path) entry.SignatureFileBase64 = p.b64Path;
+      return entry;
     });
-  } catch (e) {
-    if (staged) await discardOutputs(staged);
-    throw e;
-  }
+    const out: OperationOutput<'SignFile'> = { KeyId: key.key_id, KeyVersionId: version.key_version_id, Algorithm: input.Algorithm, Signatures: signatures, PublicKeyFile: plan.publicKeyFile };
+    if (plan.manifest) {
+      out.Manifest = plan.manifest;
+      out.ManifestSignatureFile = `${plan.manifest}.sig`;
+    }
+    return out;
+  });
+  return { out, staged: staged[0]! };
 }
 
 export async function signFiles(kms: KmsContext, input: OperationInput<'SignFile'>, requestId: string, control: OperationControl): Promise<OperationOutput<'SignFile'>> {
