@@ -88,6 +88,8 @@ export const ERROR_CODES = [
   'Io.ReadOnly',
   'Io.PermissionDenied',
   'Io.NotSupported',
+  /** Any other file-system failure on an output (EIO: a failing medium), or a file that read back different from what was written. */
+  'Io.Failed',
   'Internal',
 ] as const;
 

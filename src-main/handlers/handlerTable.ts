@@ -48,7 +48,7 @@ export const HANDLERS: HandlerTable = {
   ChangePassphrase: (i, c) => keystoreOps.changePassphrase(c.session, i, c.requestId),
   BackupKeystore: (i, c) => keystoreOps.backupKeystore(c.session, i, c.requestId),
   VerifyAuditLog: (_i, c) => keystoreOps.verifyAuditLog(c.session),
-  ExportAuditLog: (i, c) => keystoreOps.exportAuditLog(c.session, i),
+  ExportAuditLog: (i, c) => keystoreOps.exportAuditLog(c.session, i, c.requestId),
   ListAuditEvents: (i, c) => keystoreOps.listAuditEvents(c.session, i),
 
   CreateKey: (i, c) => keys.createKey(c.session.kms, i, c.requestId, c),

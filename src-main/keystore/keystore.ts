@@ -12,7 +12,9 @@
  */
 import fs from 'node:fs';
 import nodePath from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { planOutputs, publishOutputs, stageOutputs } from '../files/outputWriter';
+import { outputError } from '../files/outputErrors';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { KmsError } from '../../src-shared/errors';
 import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './schema';
@@ -173,28 +175,35 @@ export class Keystore {
   }
 
   /**
-   * Writes an encrypted, consistent copy (same passphrase) to `destPath`, mode 0600.
-   * VACUUM INTO reads one snapshot and keys the copy with this connection's key and salt.
-   * It writes a temporary name in the same folder, which is then linked into place, so a crash
-   * never leaves a partial file under `destPath` and an existing file is never replaced.
-   * @throws KmsError AlreadyExists.File, InvalidParameter.OutputFile, Keystore.Io
+   * VACUUM INTO `tempPath`, an empty file the output writer created in the destination folder:
+   * one consistent snapshot, keyed with this connection's key and salt (so it opens with the same
+   * passphrase). BackupKeystore stages its copy with this, records it, then publishes it.
+   * @throws KmsError Io.DiskFull, Io.ReadOnly, Io.PermissionDenied, Io.Failed
    */
-  async backup(destPath: string): Promise<void> {
-    const dest = nodePath.resolve(destPath);
-    assertBackupTarget(dest);
+  snapshotInto(tempPath: string): Promise<void> {
+    return this.exclusive('backup', () => this.vacuumInto(tempPath));
+  }
+
+  private async vacuumInto(tempPath: string): Promise<void> {
+    try {
+      await this.conn.run('VACUUM INTO ?', [tempPath]);
+    } catch (e) {
+      throw snapshotError(e, tempPath);
+    }
+  }
+
+  /**
+   * Writes an encrypted, consistent copy (same passphrase) to `destPath`, mode 0600, through the
+   * one output writer (never over a file, complete or absent after a crash). It records nothing:
+   * the BackupKeystore operation records, then publishes (services/keystoreOps.ts).
+   * @throws KmsError AlreadyExists.File, InvalidParameter.OutputFile, Rejected.UnsafeFolder, Io.*
+   */
+  backup(destPath: string): Promise<void> {
+    // The whole write holds the mutex, so the copy is the state when backup() was called.
     return this.exclusive('backup', async () => {
-      const tmp = temporarySibling(dest);
-      createPrivateFile(tmp);
-      try {
-        await this.conn.run('VACUUM INTO ?', [tmp]);
-        fsyncPath(tmp);
-        publishWithoutReplacing(tmp, dest);
-        fsyncPath(nodePath.dirname(dest));
-      } catch (e) {
-        removeQuietly(tmp);
-        removeQuietly(`${tmp}-journal`);
-        throw toKmsError(e, dest);
-      }
+      const plan = await planOutputs([destPath], randomUUID());
+      const staged = await stageOutputs(plan, [{ path: plan.paths[0]!, content: { fill: (tmp: string) => this.vacuumInto(tmp) } }]);
+      await publishOutputs(staged);
     });
   }
 
@@ -643,16 +652,6 @@ function assertParentDirectory(path: string): void {
   }
 }
 
-function assertBackupTarget(dest: string): void {
-  if (fs.existsSync(dest)) {
-    throw new KmsError('AlreadyExists.File', `A file already exists at ${dest}; choose another name or move it away first.`);
-  }
-  const dir = nodePath.dirname(dest);
-  if (!isDirectory(dir)) {
-    throw new KmsError('InvalidParameter.OutputFile', `The folder ${dir} does not exist; create it first or choose another path.`);
-  }
-}
-
 function isDirectory(path: string): boolean {
   try {
     return fs.statSync(path).isDirectory();
@@ -684,34 +683,21 @@ function createPrivateFile(path: string): void {
   }
 }
 
-function temporarySibling(dest: string): string {
-  const name = `.${nodePath.basename(dest)}.${randomBytes(6).toString('hex')}.partial`;
-  return nodePath.join(nodePath.dirname(dest), name);
-}
-
-/**
- * Puts tmp at dest without ever replacing a file that appeared meanwhile: link() fails with
- * EEXIST. Filesystems without hard links (FAT, exFAT: USB sticks) fall back to rename after a
- * last check.
- */
-function publishWithoutReplacing(tmp: string, dest: string): void {
-  try {
-    fs.linkSync(tmp, dest);
-    fs.unlinkSync(tmp);
-    return;
-  } catch (e) {
-    const code = errnoOf(e);
-    if (code === 'EEXIST') {
-      throw new KmsError('AlreadyExists.File', `A file appeared at ${dest} during the backup; choose another name.`);
-    }
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS' && code !== 'EXDEV') {
-      throw ioError(dest, code ?? 'link failed');
-    }
+/** SQLite's answer while writing a backup copy, in the output writer's words. */
+function snapshotError(e: unknown, path: string): KmsError {
+  switch (sqliteCodeOf(e)) {
+    case 'SQLITE_FULL':
+      return outputError({ code: 'ENOSPC' }, path);
+    case 'SQLITE_READONLY':
+      return outputError({ code: 'EROFS' }, path);
+    case 'SQLITE_CANTOPEN':
+    case 'SQLITE_PERM':
+      return outputError({ code: 'EACCES' }, path);
+    case undefined:
+      return outputError(e, path);
+    default:
+      return outputError({ code: sqliteCodeOf(e) }, path);
   }
-  if (fs.existsSync(dest)) {
-    throw new KmsError('AlreadyExists.File', `A file appeared at ${dest} during the backup; choose another name.`);
-  }
-  fs.renameSync(tmp, dest);
 }
 
 /** fsync a file or a folder (the folder so that a new or renamed entry survives power loss). */

@@ -145,13 +145,13 @@ export const OPERATIONS = {
     input: z.object({ OutputFile: filePathField }).strict(),
   }),
   VerifyAuditLog: op({
-    summary: 'Check the whole hash chain of the audit log and name the first bad entry.',
+    summary: 'Check the whole hash chain of the audit log and name the first bad entry; list outputs recorded but never published (Unpublished).',
     group: 'Audit',
     keystore: 'open',
     input: z.object({}).strict(),
   }),
   ExportAuditLog: op({
-    summary: 'Write the audit log as JSON lines to a new file.',
+    summary: 'Write the audit log as JSON lines to a new file; the log then records the file and its SHA-256.',
     group: 'Audit',
     keystore: 'open',
     input: z.object({ OutputFile: filePathField }).strict(),

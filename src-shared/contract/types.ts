@@ -163,9 +163,9 @@ export interface OperationOutputs {
   /** The delay now in force in the main process. */
   SetAutoLock: { AutoLockMinutes: number };
   ChangePassphrase: { Keystore: string };
-  BackupKeystore: { OutputFile: string; Sha256: string };
-  VerifyAuditLog: { Valid: boolean; Entries: number; HeadHash?: string; FirstBadEntry?: number; Reason?: string };
-  ExportAuditLog: { OutputFile: string; Entries: number; Sha256: string };
+  BackupKeystore: { OutputFile: string; Sha256: string } & StaleReport;
+  VerifyAuditLog: { Valid: boolean; Entries: number; HeadHash?: string; FirstBadEntry?: number; Reason?: string; Unpublished?: UnpublishedFile[] };
+  ExportAuditLog: { OutputFile: string; Entries: number; Sha256: string } & StaleReport;
   ListAuditEvents: { Events: AuditEvent[] } & Paged;
 
   CreateKey: { KeyMetadata: KeyMetadata };
@@ -211,7 +211,7 @@ export interface OperationOutputs {
   ImportKeyMaterial: Empty;
   DeleteKeyMaterial: Empty;
 
-  ExportPublicKey: { KeyId: string; KeyVersionId: string; OutputFile: string; Sha256: string; Fingerprint: string };
+  ExportPublicKey: { KeyId: string; KeyVersionId: string; OutputFile: string; Sha256: string; Fingerprint: string } & StaleReport;
   /** OrphanHsmKeys: with the keystore open and a token logged in, how many ListOrphanHsmKeys lists. */
   ListTokens: { Module: ModuleInfoJson; Tokens: TokenDescription[]; LoggedIn?: LoggedInToken; OrphanHsmKeys?: number };
   LoginToken: LoggedInToken;
@@ -222,11 +222,11 @@ export interface OperationOutputs {
   CancelOperation: { Cancelled: true };
 
   CheckImportParameters: CheckedImportParameters;
-  WrapKeyMaterial: WrappedKeyMaterial;
-  GenerateCsr: GeneratedCsr;
-  SignFile: SignedFiles;
+  WrapKeyMaterial: WrappedKeyMaterial & StaleReport;
+  GenerateCsr: GeneratedCsr & StaleReport;
+  SignFile: SignedFiles & StaleReport;
   RotateAlias: { AliasName: string; PreviousKeyId: string; KeyId: string; KeyMetadata: KeyMetadata; PreviousKeyState?: KeyState; PreviousDeleteDate?: string };
-  ReEncryptFiles: { Files: { File: string; OutputFile: string; SourceKeyId: string; KeyId: string; KeyVersionId: string; Sha256: string }[] };
+  ReEncryptFiles: { Files: { File: string; OutputFile: string; SourceKeyId: string; KeyId: string; KeyVersionId: string; Sha256: string }[] } & StaleReport;
   ListDueRotations: { Keys: { KeyId: string; KeySpec: KeySpec; Description: string; NextRotationDate: string }[] };
   RotateDueKeys: { Rotated: { KeyId: string; KeyVersionId: string }[]; Deferred: { KeyId: string; Reason: string }[] };
   GetAliasHistory: { AliasName: string; History: { Time: string; Operation: string; KeyId?: string; PreviousKeyId?: string; RequestId: string }[] };
@@ -252,6 +252,22 @@ export interface CheckedImportParameters {
   Warnings: string[];
   /** What about this layout could not be checked against the live service. */
   Unconfirmed?: string;
+}
+
+/** What an operation that writes files says about leftovers of interrupted runs in its folders. */
+export interface StaleReport {
+  /** Keyroom's own temporaries (and proven placeholders) of interrupted runs, removed before writing. */
+  RemovedStaleFiles?: string[];
+  /** Files that look like leftovers but could not be proven Keyroom's; left alone. */
+  StaleFileWarnings?: string[];
+}
+
+/** An output whose audit entry was committed but which never reached its final name. */
+export interface UnpublishedFile {
+  Seq: number;
+  RequestId: string;
+  Operation: string;
+  File: string;
 }
 
 export interface WrittenFile {

@@ -29,6 +29,7 @@ import { ratePerSecond, ratePerSecondAsync, round } from './measure';
 import { benchSm2 } from './sm2';
 import { benchHsm } from './hsm';
 import { benchFallbacks } from './fallbacks';
+import { benchOutputWriter } from './outputWriter';
 import { benchDigestFile } from './digest';
 import { benchSignFile } from './signFile';
 import { benchStartup } from './startup';
@@ -172,6 +173,8 @@ async function main() {
       signFile: await benchSignFile(dir),
       // HSM keys on a SoftHSM2 token: service (with its audit commit) and backend vs bare pkcs11js.
       hsm: await benchHsm(SECONDS),
+      // The output writer (stage with fsync and read-back, publish, read-back) vs writeFile + fsync.
+      outputWriter: await benchOutputWriter(dir),
     };
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   } finally {

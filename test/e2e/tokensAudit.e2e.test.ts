@@ -295,9 +295,13 @@ for (const shell of SHELLS) describe(`tokens and audit screens (${shell.kind})`,
     assert.equal(shown, createHash('sha256').update(bytes).digest('hex'));
     const lines = bytes.toString('utf8').trimEnd().split('\n');
     const verdict = await ask('VerifyAuditLog', {});
-    assert.equal(lines.length, verdict.Entries);
+    // The export records the file it wrote: its own entry is the one after the exported lines.
+    assert.equal(lines.length + 1, verdict.Entries);
     assert.equal((JSON.parse(lines[0]!) as { operation: string }).operation, 'InitKeystore');
-    assert.equal((JSON.parse(lines.at(-1)!) as { hash: string }).hash, verdict.HeadHash);
+    const recorded = (await ask('ListAuditEvents', { Operation: 'ExportAuditLog' })).Events[0]!;
+    assert.equal(recorded.Seq, verdict.Entries);
+    assert.equal(recorded.Details.Sha256, shown);
+    assert.equal(recorded.Details.Entries, lines.length);
     await w.browser.screenshot('09-audit-exported');
 
     // Again to the same file: refused where it happened, the file untouched.

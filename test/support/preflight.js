@@ -11,6 +11,13 @@ const NEEDS = [
   { what: 'SoftHSM2', pkg: 'softhsm2', present: () => onPath('softhsm2-util') && existsSync('/usr/lib/softhsm/libsofthsm2.so') },
   { what: "OpenSC's pkcs11-tool", pkg: 'opensc', present: () => onPath('pkcs11-tool') },
   { what: 'Chromium', pkg: 'chromium', present: () => existsSync('/usr/bin/chromium') },
+  // Output tests: FAT32 and exFAT images mounted through FUSE (no hard links there), and strace
+  // to kill the writer at each system call.
+  { what: 'mkfs.vfat', pkg: 'dosfstools', present: () => onPath('mkfs.vfat') },
+  { what: 'fusefat', pkg: 'fusefat', present: () => onPath('fusefat') },
+  { what: 'mkfs.exfat', pkg: 'exfatprogs', present: () => onPath('mkfs.exfat') },
+  { what: 'exfat-fuse', pkg: 'exfat-fuse', present: () => onPath('mount.exfat-fuse') },
+  { what: 'strace', pkg: 'strace', present: () => onPath('strace') },
 ];
 
 function onPath(cmd) {

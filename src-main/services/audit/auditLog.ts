@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SqlExecutor } from '../../keystore/sqlcipher';
-import { writeExclusive } from '../../files/exclusiveFile';
+import type { FileHandle } from 'node:fs/promises';
 import type { AuditEvent } from '../../../src-shared/contract/types';
 
 export type AuditDetails = Readonly<Record<string, string | number | boolean | null>>;
@@ -108,22 +108,17 @@ export async function verifyAuditChain(db: SqlExecutor): Promise<ChainVerdict> {
   return count === 0 ? { Valid: true, Entries: 0 } : { Valid: true, Entries: count, HeadHash: prev };
 }
 
-/** Write the log as JSON lines to a new file (never over an existing one, never half-written). */
-export async function exportAuditLog(db: SqlExecutor, outputFile: string): Promise<{ entries: number; sha256: string }> {
-  const digest = createHash('sha256');
+/** Write the log as JSON lines into `handle` (the output writer's staged file), a page at a time. */
+export async function writeAuditLines(db: SqlExecutor, handle: FileHandle): Promise<{ entries: number }> {
   let entries = 0;
-  await writeExclusive(outputFile, async (handle) => {
-    for (let seq = 1; ; ) {
-      const rows = await db.all<AuditEntry>('SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?', [seq, PAGE]);
-      const text = rows.map((r) => JSON.stringify({ ...r, details: JSON.parse(r.details) as unknown }) + '\n').join('');
-      await handle.write(text);
-      digest.update(text);
-      entries += rows.length;
-      if (rows.length < PAGE) break;
-      seq = rows[rows.length - 1]!.seq + 1;
-    }
-  });
-  return { entries, sha256: digest.digest('hex') };
+  for (let seq = 1; ; ) {
+    const rows = await db.all<AuditEntry>('SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?', [seq, PAGE]);
+    await handle.write(rows.map((r) => JSON.stringify({ ...r, details: JSON.parse(r.details) as unknown }) + '\n').join(''));
+    entries += rows.length;
+    if (rows.length < PAGE) break;
+    seq = rows[rows.length - 1]!.seq + 1;
+  }
+  return { entries };
 }
 
 export interface AuditFilter {
@@ -133,7 +128,7 @@ export interface AuditFilter {
 
 /**
  * One page of the log, newest entry first, optionally one operation's or one key's entries.
- * A read: it appends nothing (as VerifyAuditLog and ExportAuditLog append nothing).
+ * A read: it appends nothing (as VerifyAuditLog appends nothing; ExportAuditLog records the file it wrote).
  */
 export async function listAuditEvents(
   db: SqlExecutor,

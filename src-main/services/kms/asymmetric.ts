@@ -1,5 +1,4 @@
 /** Asymmetric keys: GetPublicKey, ExportPublicKey, AsymmetricSign/Verify over a digest, AsymmetricEncrypt/Decrypt. */
-import { createHash } from 'node:crypto';
 import { KmsError } from '../../../src-shared/errors';
 import { publicKeyFingerprint } from '../../../src-shared/domain/publicKeyFingerprint';
 import { SIGNING_DIGEST, isAsymmetric, type SigningAlgorithm } from '../../../src-shared/domain/keySpecs';
@@ -10,7 +9,7 @@ import { appendAudit } from '../audit/auditLog';
 import { spkiToPem } from '../../crypto/keyEncoding';
 import { encryptWithPublicKey, maxAsymmetricPlaintext, verifyDigest } from '../../crypto/publicKeyOps';
 import { wipe } from '../../crypto/wipe';
-import { writeExclusive } from '../../files/exclusiveFile';
+import { outputFilesDetail, planRecordedOutputs, publishRecorded, recordWithStaging, staleReport } from '../audit/outputRecord';
 import {
   loadVersion,
   requireAlgorithm,
@@ -52,29 +51,38 @@ export async function getPublicKey(kms: KmsContext, input: OperationInput<'GetPu
 }
 
 /**
- * GetPublicKey's PEM, to a new file (never over an existing one, never half-written). The audit
- * entry records the file and its SHA-256, for the ceremony's list of what left the room; it is
- * appended before the file is written so that a refused write rolls it back.
+ * GetPublicKey's PEM, to a new file: plan (the name is free, the folder safe), compute the PEM,
+ * record (the staged file's SHA-256 in the audit entry, for the ceremony's list of what left the
+ * room), then publish under the final name (files/outputWriter.ts).
  */
 export async function exportPublicKey(kms: KmsContext, input: OperationInput<'ExportPublicKey'>, requestId: string): Promise<OperationOutput<'ExportPublicKey'>> {
-  return kms.keystore.transaction(async (tx) => {
+  const plan = await planRecordedOutputs(kms, [input.OutputFile], requestId);
+  const { result: out, staged } = await recordWithStaging(kms, async (tx, stage) => {
     const { key, version } = await asymmetricVersion(tx, input.KeyId, input.KeyVersionId);
     const pem = Buffer.from(spkiToPem(publicKeyOf(version)), 'utf8');
+    const file = (await stage(plan, [{ path: plan.paths[0]!, content: pem }])).files[0]!;
     const out = {
       KeyId: key.key_id,
       KeyVersionId: version.key_version_id,
       OutputFile: input.OutputFile,
-      Sha256: createHash('sha256').update(pem).digest('hex'),
+      Sha256: file.sha256,
       Fingerprint: publicKeyFingerprint(pem.toString('utf8')),
     };
     await appendAudit(
       tx,
-      { requestId, operation: 'ExportPublicKey', keyId: out.KeyId, keyVersionId: out.KeyVersionId, details: { OutputFile: out.OutputFile, Sha256: out.Sha256, Fingerprint: out.Fingerprint } },
+      {
+        requestId,
+        operation: 'ExportPublicKey',
+        keyId: out.KeyId,
+        keyVersionId: out.KeyVersionId,
+        details: { OutputFile: out.OutputFile, Sha256: out.Sha256, Fingerprint: out.Fingerprint, OutputFiles: outputFilesDetail([file]) },
+      },
       now(kms),
     );
-    await writeExclusive(input.OutputFile, (handle) => handle.writeFile(pem));
     return out;
   });
+  for (const st of staged) await publishRecorded(kms, st, { requestId, operation: 'ExportPublicKey', keyId: out.KeyId, keyVersionId: out.KeyVersionId });
+  return { ...out, ...staleReport(plan) };
 }
 
 export async function asymmetricSign(kms: KmsContext, input: OperationInput<'AsymmetricSign'>, requestId: string): Promise<OperationOutput<'AsymmetricSign'>> {

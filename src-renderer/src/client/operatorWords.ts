@@ -21,6 +21,7 @@ const HEADLINES: Partial<Record<ErrorCode, string>> = {
   'Io.ReadOnly': 'That disk or folder is read-only.',
   'Io.PermissionDenied': 'Keyroom is not allowed to write there.',
   'Io.NotSupported': 'That file system cannot do what Keyroom needs.',
+  'Io.Failed': 'The disk did not keep what Keyroom wrote; try another medium.',
   'AlreadyExists.Alias': 'That alias is already in use.',
   'InvalidParameter.AliasName': 'That alias name is not allowed.',
   'InvalidParameter.OutputFile': 'Keyroom cannot write to that location.',

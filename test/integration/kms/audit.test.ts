@@ -219,7 +219,7 @@ describe('audit log: one entry per change and per key use, never a secret', () =
     await assertNoSecretInLog();
   });
 
-  it('reads, VerifyAuditLog and ExportAuditLog write no entry; refused operations write none either', async () => {
+  it('reads and VerifyAuditLog write no entry, ExportAuditLog one (the file it wrote); refused operations write none', async () => {
     const keyId = (await h.call('CreateKey', { KeySpec: 'AES_256' })).KeyMetadata.KeyId;
     const before = await lastSeq(h);
     await h.call('DescribeKey', { KeyId: keyId });
@@ -229,9 +229,14 @@ describe('audit log: one entry per change and per key use, never a secret', () =
     await h.call('ListAliases', {});
     await h.call('ListAliasesByKeyId', { KeyId: keyId });
     await h.call('VerifyAuditLog', {});
-    await h.call('ExportAuditLog', { OutputFile: nodePath.join(h.dir, 'reads.jsonl') });
     await h.call('ListAuditEvents', { KeyId: keyId });
     assert.equal(await lastSeq(h), before);
+    const exported = await h.call('ExportAuditLog', { OutputFile: nodePath.join(h.dir, 'reads.jsonl') });
+    assert.equal(await lastSeq(h), before + 1, 'the export records the file it wrote');
+    const recorded = (await h.call('ListAuditEvents', { Operation: 'ExportAuditLog' })).Events[0]!;
+    assert.equal(recorded.RequestId, exported.RequestId);
+    assert.equal(recorded.Details.Sha256, exported.Sha256);
+    assert.equal(recorded.Details.Entries, before);
 
     // h.refuse also proves every table, audit_log included, is unchanged.
     await h.call('CreateAlias', { AliasName: 'alias/taken', KeyId: keyId });
@@ -421,7 +426,11 @@ describe('ExportAuditLog', () => {
   it('writes the log as JSON lines; the returned Sha256 is the file\'s, as OpenSSL computes it', async () => {
     const file = nodePath.join(h.dir, 'audit.jsonl');
     const r = await h.call('ExportAuditLog', { OutputFile: file });
-    const entries = await allEntries(h);
+    // The export's own entry comes after what it wrote (record first, then publish).
+    const all = await allEntries(h);
+    assert.equal(all[all.length - 1]!.operation, 'ExportAuditLog');
+    assert.equal(JSON.parse(all[all.length - 1]!.details).Sha256, r.Sha256);
+    const entries = all.slice(0, -1);
     assert.equal(r.OutputFile, file);
     assert.equal(r.Entries, entries.length);
     assert.equal(r.Entries, 5);

@@ -60,7 +60,7 @@ describe('ExportPublicKey', () => {
       assert.ok(entry);
       assert.equal(entry.RequestId, r.RequestId);
       assert.deepEqual([entry.KeyId, entry.KeyVersionId], [keyId, keyVersionId]);
-      assert.deepEqual(entry.Details, { OutputFile: file, Sha256: r.Sha256, Fingerprint: r.Fingerprint });
+      assert.deepEqual(entry.Details, { OutputFile: file, Sha256: r.Sha256, Fingerprint: r.Fingerprint, OutputFiles: `${r.Sha256}  ${file}` });
     });
   }
 

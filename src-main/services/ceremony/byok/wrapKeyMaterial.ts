@@ -1,13 +1,12 @@
 /**
  * WrapKeyMaterial: an exportable key's material leaves Keyroom wrapped under a cloud's import
- * public key, as the files that cloud's CLI takes plus a manifest.json for the record. Nothing is
- * half-done: the folder is checked first, every file is written under a temporary name and
- * linked into place (never over an existing file), and if any file cannot be written the ones
- * already written are removed and the audit entry (appended in the same transaction) rolls back.
+ * public key, as the files that cloud's CLI takes plus a manifest.json for the record. Plan,
+ * compute, record, publish: the folder and every name are checked first; the material is wrapped,
+ * the files staged (temporaries, read back and hashed) and the audit entry naming each with its
+ * SHA-256 committed; only then do the files take their names (files/outputWriter.ts), all or none.
  * The audit records what left (files, hashes, KCV), never the material or the wrapped blob.
  */
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { KmsError } from '../../../../src-shared/errors';
 import { BYOK_TARGET_NAMES, materialForm } from '../../../../src-shared/domain/byokTargets';
@@ -17,9 +16,10 @@ import type { WrittenFile } from '../../../../src-shared/contract/types';
 import type { ExportWrapRequest } from '../../../backends/backend';
 import type { SqlExecutor } from '../../../keystore/sqlcipher';
 import type { KeyRow, VersionRow } from '../../../keystore/repository';
-import { writeAllExclusive } from '../../../files/exclusiveFile';
+import type { OutputPlan } from '../../../files/outputWriter';
 import { KEYROOM_VERSION } from '../../../version';
 import { appendAudit } from '../../audit/auditLog';
+import { outputFilesDetail, planRecordedOutputs, publishRecorded, recordWithStaging, staleReport } from '../../audit/outputRecord';
 import { requireState, resolveKey, resolveVersion, useSecret } from '../../kms/keyAccess';
 import { now, type KmsContext } from '../../kms/context';
 import { checkImportParameters } from './importParameters';
@@ -51,27 +51,43 @@ export async function getKeyCheckValue(kms: KmsContext, input: OperationInput<'G
   });
 }
 
-async function requireFolder(dir: string): Promise<void> {
-  try {
-    if ((await stat(dir)).isDirectory()) return;
-  } catch {
-    // fall through: the same answer for a missing folder and an unreadable one
+/**
+ * Every name this target may write (with and without the second wrapped field some layouts have),
+ * plus the manifest: all checked free before the key is touched. cloudOutput also refuses a bad
+ * import token here, before any work.
+ */
+async function planWrapOutputs(kms: KmsContext, input: OperationInput<'WrapKeyMaterial'>, outputDir: string, requestId: string): Promise<OutputPlan> {
+  const names = new Set<string>([MANIFEST_FILE]);
+  for (const privateKeyField of [undefined, Buffer.alloc(1)]) {
+    const probe = cloudOutput({
+      target: input.Target,
+      keySpec: 'AES_256',
+      keyUsage: 'ENCRYPT/DECRYPT',
+      wrapped: privateKeyField ? { blob: Buffer.alloc(1), privateKeyField } : { blob: Buffer.alloc(1) },
+      ...(input.ImportToken !== undefined ? { importToken: input.ImportToken } : {}),
+      ...(input.KeyEncryptionKeyId !== undefined ? { keyEncryptionKeyId: input.KeyEncryptionKeyId } : {}),
+    });
+    for (const f of probe.files) names.add(f.name);
   }
-  throw new KmsError('InvalidParameter.OutputDir', `${dir} is not a folder; create it first (on the removable medium) or choose another.`);
-}
-
-async function requireAbsent(paths: string[]): Promise<void> {
-  for (const p of paths) {
-    const exists = await stat(p).then(
-      () => true,
-      () => false,
-    );
-    if (exists) throw new KmsError('AlreadyExists.File', `${p} exists; choose an empty folder (Keyroom never overwrites a file).`);
-  }
+  return planRecordedOutputs(kms, [...names].map((n) => join(outputDir, n)), requestId, { missingFolder: 'InvalidParameter.OutputDir' });
 }
 
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/** The key to wrap, and the import parameters checked against it. */
+async function exportableKey(db: SqlExecutor, kms: KmsContext, input: OperationInput<'WrapKeyMaterial'>) {
+  const key = await resolveKey(db, input.KeyId);
+  const checked = checkImportParameters({ ...input, KeySpec: key.key_spec }, kms.clock());
+  if (key.exportable !== 1) {
+    throw new KmsError(
+      'Rejected.NotExportable',
+      `Key ${key.key_id} was not created Exportable, so its material never leaves Keyroom, not even wrapped. Create a new key with Exportable true for BYOK.`,
+    );
+  }
+  requireState(key, ['Enabled'], 'be wrapped for export');
+  return { key, ...checked };
 }
 
 export interface WrapOptions {
@@ -86,17 +102,11 @@ export async function wrapKeyMaterial(
   options: WrapOptions = {},
 ): Promise<OperationOutput<'WrapKeyMaterial'>> {
   const outputDir = resolve(input.OutputDir);
-  await requireFolder(outputDir);
-  return kms.keystore.transaction(async (tx) => {
-    const key = await resolveKey(tx, input.KeyId);
-    const { row, wrappingKey, report } = checkImportParameters({ ...input, KeySpec: key.key_spec }, kms.clock());
-    if (key.exportable !== 1) {
-      throw new KmsError(
-        'Rejected.NotExportable',
-        `Key ${key.key_id} was not created Exportable, so its material never leaves Keyroom, not even wrapped. Create a new key with Exportable true for BYOK.`,
-      );
-    }
-    requireState(key, ['Enabled'], 'be wrapped for export');
+  // The key's refusals come before the folder's (checked again inside the transaction).
+  await kms.keystore.read((db) => exportableKey(db, kms, input));
+  const plan = await planWrapOutputs(kms, input, outputDir, requestId);
+  const { result: out, staged } = await recordWithStaging(kms, async (tx, stage) => {
+    const { key, row, wrappingKey, report } = await exportableKey(tx, kms, input);
     if (input.Target === 'AZURE' && !input.KeyEncryptionKeyId) {
       throw new KmsError('MissingParameter', 'Azure needs the key-exchange key\'s id (KeyEncryptionKeyId, https://<vault>.vault.azure.net/keys/<kek>/<version>) to put in the .byok file.');
     }
@@ -123,6 +133,7 @@ export async function wrapKeyMaterial(
       ...(input.KeyEncryptionKeyId !== undefined ? { keyEncryptionKeyId: input.KeyEncryptionKeyId } : {}),
       ...(input.Base64UrlPadding !== undefined ? { base64UrlPadding: input.Base64UrlPadding } : {}),
     });
+    // The SHA-256 the cloud's files are listed with in the manifest: of the bytes, checked again below from the staged files.
     const listed: WrittenFile[] = cloud.files.map((f) => ({ File: join(outputDir, f.name), Sha256: sha256(f.content), Purpose: f.purpose }));
     const time = now(kms);
     const manifest = {
@@ -154,7 +165,12 @@ export async function wrapKeyMaterial(
     const manifestFile: CloudFile = { name: MANIFEST_FILE, content: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8'), purpose: 'manifest: what was wrapped, for whom, and how to check it' };
     const files = [...cloud.files, manifestFile];
     listed.push({ File: join(outputDir, MANIFEST_FILE), Sha256: sha256(manifestFile.content), Purpose: manifestFile.purpose });
-    await requireAbsent(listed.map((f) => f.File));
+    const written = await stage(
+      plan,
+      files.map((f) => ({ path: join(outputDir, f.name), content: f.content })),
+    );
+    // What is recorded and reported is what was read back from the staged files.
+    for (const [i, f] of written.files.entries()) listed[i]!.Sha256 = f.sha256;
 
     await appendAudit(
       tx,
@@ -174,11 +190,11 @@ export async function wrapKeyMaterial(
           OutputDir: outputDir,
           // sha256sum's format, one line per file written.
           Files: listed.map((f) => `${f.Sha256}  ${f.File.slice(outputDir.length + 1)}`).join('\n'),
+          OutputFiles: outputFilesDetail(written.files),
         },
       },
       time,
     );
-    await writeAllExclusive(files.map((f) => ({ path: join(outputDir, f.name), content: f.content })));
 
     const out: OperationOutput<'WrapKeyMaterial'> = {
       KeyId: key.key_id,
@@ -198,6 +214,8 @@ export async function wrapKeyMaterial(
     if (row.unconfirmed) out.Unconfirmed = row.unconfirmed;
     return out;
   });
+  for (const st of staged) await publishRecorded(kms, st, { requestId, operation: 'WrapKeyMaterial', keyId: out.KeyId, keyVersionId: out.KeyVersionId });
+  return { ...out, ...staleReport(plan) };
 }
 
 function requirePublicKey(version: VersionRow): Buffer {

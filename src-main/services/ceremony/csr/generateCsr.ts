@@ -1,9 +1,9 @@
 /**
  * GenerateCsr: a PKCS#10 request for an asymmetric key, signed by the key through its backend
  * (inside the token for HSM keys), exactly as AsymmetricSign signs a digest. Everything the
- * operator typed is checked before the key is touched; the file, when asked for, is written
- * whole or not at all, never over another, and the audit entry (subject, key, file hash) is in
- * the same transaction.
+ * operator typed is checked before the key is touched. Plan, compute, record, publish: the file's
+ * name is checked free first; the request is signed, staged and its audit entry (subject, key,
+ * file and SHA-256) committed; only then does the file take its name (files/outputWriter.ts).
  */
 import { createHash } from 'node:crypto';
 import { KmsError } from '../../../../src-shared/errors';
@@ -24,9 +24,10 @@ import {
 import type { OperationInput, OperationOutput } from '../../../../src-shared/contract/operations';
 import { ecPointFromSpki } from '../../../crypto/keyEncoding';
 import { sm2MessageDigest } from '../../../crypto/sm2';
-import { writeExclusive } from '../../../files/exclusiveFile';
 import { shellWord } from '../../../files/shellWord';
+import type { SqlExecutor } from '../../../keystore/sqlcipher';
 import { appendAudit } from '../../audit/auditLog';
+import { outputFilesDetail, planRecordedOutputs, publishRecorded, recordWithStaging, staleReport } from '../../audit/outputRecord';
 import { requireAlgorithm, requireState, requireUsage, resolveKey, resolveVersion, useSecret } from '../../kms/keyAccess';
 import { now, type KmsContext } from '../../kms/context';
 import { requestInfo, signedRequestDer, tbsDer, type CsrExtensions } from './csrDer';
@@ -91,21 +92,30 @@ export function verifyCommand(file: string, encoding: 'PEM' | 'DER', algorithm: 
   ].join(' ');
 }
 
+/** The key that signs, checked for the request, and the request's content. */
+async function csrKey(db: SqlExecutor, input: OperationInput<'GenerateCsr'>) {
+  const key = await resolveKey(db, input.KeyId);
+  if (!isAsymmetric(key.key_spec)) {
+    throw new KmsError('Rejected.KeySpec', `Key ${key.key_id} is ${key.key_spec}; a certification request needs an asymmetric key (RSA, EC or SM2).`);
+  }
+  requireUsage(key, 'SIGN/VERIFY', 'sign a certification request');
+  requireState(key, ['Enabled'], 'sign a certification request');
+  const algorithm = input.Algorithm ?? defaultCsrAlgorithm(key.key_spec);
+  requireAlgorithm(key, 'signing', algorithm);
+  const version = await resolveVersion(db, key, input.KeyVersionId);
+  const spki = version.public_key;
+  if (!spki) throw new KmsError('Internal', `Key version ${version.key_version_id} has no public key recorded.`);
+  return { key, algorithm, version, spki, ...csrContent(input, key.key_spec) };
+}
+
 export async function generateCsr(kms: KmsContext, input: OperationInput<'GenerateCsr'>, requestId: string): Promise<OperationOutput<'GenerateCsr'>> {
   const encoding = input.Encoding ?? 'PEM';
-  return kms.keystore.transaction(async (tx) => {
-    const key = await resolveKey(tx, input.KeyId);
-    if (!isAsymmetric(key.key_spec)) {
-      throw new KmsError('Rejected.KeySpec', `Key ${key.key_id} is ${key.key_spec}; a certification request needs an asymmetric key (RSA, EC or SM2).`);
-    }
-    requireUsage(key, 'SIGN/VERIFY', 'sign a certification request');
-    requireState(key, ['Enabled'], 'sign a certification request');
-    const algorithm = input.Algorithm ?? defaultCsrAlgorithm(key.key_spec);
-    requireAlgorithm(key, 'signing', algorithm);
-    const version = await resolveVersion(tx, key, input.KeyVersionId);
-    const spki = version.public_key;
-    if (!spki) throw new KmsError('Internal', `Key version ${version.key_version_id} has no public key recorded.`);
-    const { dn, extensions } = csrContent(input, key.key_spec);
+  // What the operator typed and the key's refusals come before the file's.
+  await kms.keystore.read((db) => csrKey(db, input));
+  const plan = input.OutputFile ? await planRecordedOutputs(kms, [input.OutputFile], requestId) : undefined;
+  const { result: out, staged } = await recordWithStaging(kms, async (tx, stage) => {
+    // Checked again inside the transaction: the key may have changed since.
+    const { key, algorithm, version, spki, dn, extensions } = await csrKey(tx, input);
 
     const info = requestInfo(dn, spki, extensions);
     const digest = digestOf(algorithm, spki, tbsDer(info));
@@ -113,7 +123,8 @@ export async function generateCsr(kms: KmsContext, input: OperationInput<'Genera
     const der = signedRequestDer(info, algorithm, signature);
     const text = pem(der);
     const bytes = encoding === 'DER' ? der : Buffer.from(text, 'utf8');
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const file = plan ? (await stage(plan, [{ path: plan.paths[0]!, content: bytes }])).files[0]! : undefined;
+    const sha256 = file?.sha256 ?? createHash('sha256').update(bytes).digest('hex');
     const subject = formatDn(dn);
     const sans = extensions.subjectAltNames.map((s) => `${s.type}:${s.value}`);
 
@@ -124,11 +135,17 @@ export async function generateCsr(kms: KmsContext, input: OperationInput<'Genera
         operation: 'GenerateCsr',
         keyId: key.key_id,
         keyVersionId: version.key_version_id,
-        details: { Algorithm: algorithm, Subject: subject, SubjectAltNames: sans.join(','), OutputFile: input.OutputFile ?? null, Sha256: sha256 },
+        details: {
+          Algorithm: algorithm,
+          Subject: subject,
+          SubjectAltNames: sans.join(','),
+          OutputFile: input.OutputFile ?? null,
+          Sha256: sha256,
+          ...(file ? { OutputFiles: outputFilesDetail([file]) } : {}),
+        },
       },
       now(kms),
     );
-    if (input.OutputFile) await writeExclusive(input.OutputFile, (h) => h.writeFile(bytes));
 
     const out: OperationOutput<'GenerateCsr'> = {
       KeyId: key.key_id,
@@ -144,5 +161,7 @@ export async function generateCsr(kms: KmsContext, input: OperationInput<'Genera
     if (input.OutputFile) out.OutputFile = input.OutputFile;
     return out;
   });
+  for (const st of staged) await publishRecorded(kms, st, { requestId, operation: 'GenerateCsr', keyId: out.KeyId, keyVersionId: out.KeyVersionId });
+  return plan ? { ...out, ...staleReport(plan) } : out;
 }
 

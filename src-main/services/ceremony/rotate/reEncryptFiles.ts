@@ -3,16 +3,18 @@
  * new key without its plaintext leaving the main process (each blob through ReEncrypt, one
  * transaction and audit entry each). Each input file holds one base64 CiphertextBlob; the result
  * goes beside it as `<file>.reencrypted`, never over an existing file, and only once every blob has
- * been re-encrypted (all files written, or none).
+ * been re-encrypted (all files written, or none). Plan, compute, record, publish: the names are
+ * checked free first, every blob is re-encrypted, the outputs are staged and one more entry
+ * (ReEncryptFiles) names each with its SHA-256 before any takes its final name.
  */
-import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { KmsError } from '../../../../src-shared/errors';
 import type { OperationInput, OperationOutput } from '../../../../src-shared/contract/operations';
-import { writeAllExclusive } from '../../../files/exclusiveFile';
+import { appendAudit } from '../../audit/auditLog';
+import { outputFilesDetail, planRecordedOutputs, publishRecorded, recordWithStaging, staleReport } from '../../audit/outputRecord';
 import { reEncrypt } from '../../kms/symmetric';
-import type { KmsContext } from '../../kms/context';
+import { now, type KmsContext } from '../../kms/context';
 import { throwIfCancelled, type OperationControl } from '../../operationControl';
 import { describeErrno, unreadable } from '../../../files/readFile';
 
@@ -36,10 +38,8 @@ export async function reEncryptFiles(kms: KmsContext, input: OperationInput<'ReE
   const files = input.File.map((f) => resolve(f));
   if (new Set(files).size !== files.length) throw new KmsError('InvalidParameter.InputFile', 'A file is named twice.');
   const outputs = files.map((f) => `${f}${SUFFIX}`);
-  for (const o of outputs) {
-    if (await stat(o).then(() => true, () => false)) throw new KmsError('AlreadyExists.File', `${o} exists; Keyroom never overwrites a file. Move it away first.`);
-  }
   const blobs = await Promise.all(files.map(readBlob));
+  const plan = await planRecordedOutputs(kms, outputs, requestId);
   const results: OperationOutput<'ReEncryptFiles'>['Files'] = [];
   const writes: { path: string; content: string }[] = [];
   for (const [i, file] of files.entries()) {
@@ -63,11 +63,16 @@ export async function reEncryptFiles(kms: KmsContext, input: OperationInput<'ReE
       SourceKeyId: r.SourceKeyId,
       KeyId: r.KeyId,
       KeyVersionId: r.KeyVersionId,
-      Sha256: createHash('sha256').update(content).digest('hex'),
+      Sha256: '',
     });
   }
   throwIfCancelled(control, OP);
-  await writeAllExclusive(writes);
+  const { staged } = await recordWithStaging(kms, async (tx, stage) => {
+    const written = await stage(plan, writes);
+    for (const [i, f] of written.files.entries()) results[i]!.Sha256 = f.sha256;
+    await appendAudit(tx, { requestId, operation: OP, keyId: results[0]?.KeyId ?? null, details: { Files: files.length, OutputFiles: outputFilesDetail(written.files) } }, now(kms));
+  });
+  for (const st of staged) await publishRecorded(kms, st, { requestId, operation: OP, keyId: results[0]?.KeyId ?? null });
   control.progress({ Phase: 'Writing', Done: files.length, Total: files.length });
-  return { Files: results };
+  return { Files: results, ...staleReport(plan) };
 }

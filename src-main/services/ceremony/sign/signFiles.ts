@@ -1,12 +1,15 @@
 /**
  * SignFile: release artifacts signed offline. Each file is hashed first, as a stream (progress,
  * cancel), then only the digests go to the key, in one keystore transaction with one audit entry
- * per signature (file name, size, digest, key version; never content). Outputs: a detached
- * `<file>.sig` (raw: DER for ECDSA/SM2, the RSA signature bytes: what `openssl dgst -verify`
- * reads), `<file>.sig.b64` on request, the public key PEM, and optionally a SHA256SUMS-style
- * manifest signed as a whole. Every output name is checked free before anything is signed, each
- * file is written under a temporary name and linked into place, and a failure part-way (a token
- * pulled out mid-batch) removes what this call wrote and rolls the audit entries back.
+ * per signature (file name, size, digest, key version, and the SHA-256 of each output file; never
+ * content). Outputs: a detached `<file>.sig` (raw: DER for ECDSA/SM2, the RSA signature bytes:
+ * what `openssl dgst -verify` reads), `<file>.sig.b64` on request, the public key PEM, and
+ * optionally a SHA256SUMS-style manifest signed as a whole.
+ *
+ * It reads as plan, compute, record, publish: every output name is checked free before anything
+ * is hashed; the files are hashed; inside one transaction the key signs, the outputs are staged
+ * (temporaries, read back and hashed) and the audit entries naming them are appended; only after
+ * the commit do the outputs take their final names (files/outputWriter.ts).
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
@@ -17,9 +20,10 @@ import type { FileSignature } from '../../../../src-shared/contract/types';
 import type { KeyRow, VersionRow } from '../../../keystore/repository';
 import type { SqlExecutor } from '../../../keystore/sqlcipher';
 import { spkiToPem } from '../../../crypto/keyEncoding';
-import { writeAllExclusive } from '../../../files/exclusiveFile';
+import type { OutputPlan, StagedOutputs } from '../../../files/outputWriter';
 import { shellWord } from '../../../files/shellWord';
 import { appendAudit } from '../../audit/auditLog';
+import { outputFilesDetail, planRecordedOutputs, publishRecorded, recordWithStaging, staleReport } from '../../audit/outputRecord';
 import { requireAlgorithm, requireState, requireUsage, resolveKey, resolveVersion, useSecret } from '../../kms/keyAccess';
 import { now, type KmsContext } from '../../kms/context';
 import { throwIfCancelled, type OperationControl } from '../../operationControl';
@@ -65,14 +69,6 @@ export async function expandFiles(paths: readonly string[]): Promise<string[]> {
   return unique;
 }
 
-async function requireFolder(dir: string): Promise<void> {
-  const ok = await stat(dir).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
-  if (!ok) throw new KmsError('InvalidParameter.OutputDir', `${dir} is not a folder; create it first or choose another.`);
-}
-
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(
     () => true,
@@ -98,15 +94,25 @@ function manifestLine(hex: string, file: string, manifestDir: string): string {
   return `${hex}  ${name}\n`;
 }
 
-export async function signFiles(kms: KmsContext, input: OperationInput<'SignFile'>, requestId: string, control: OperationControl): Promise<OperationOutput<'SignFile'>> {
-  throwIfCancelled(control, OP);
+/** Step 1: the key, the files, and every output name, checked before any work. */
+interface SigningPlan {
+  files: string[];
+  planned: Planned[];
+  manifest?: string;
+  publicKeyFile: string;
+  publicPem: string;
+  /** False when the folder already holds this very public key. */
+  writePublicKey: boolean;
+  spki: Buffer;
+  userId: Uint8Array;
+  outputs: OutputPlan;
+}
+
+async function planSigning(kms: KmsContext, input: OperationInput<'SignFile'>, requestId: string): Promise<SigningPlan> {
   const userId = userIdBytes(input.Algorithm, input.UserId);
   const { key: signer, spki } = await kms.keystore.read((db) => signingKey(db, input));
   const files = await expandFiles(input.File);
   const outputDir = input.OutputDir ? resolve(input.OutputDir) : undefined;
-  if (outputDir) await requireFolder(outputDir);
-
-  // Every output name, checked free before any work.
   const b64 = input.SignatureEncoding === 'base64';
   const planned: Planned[] = files.map((path) => {
     const sigPath = join(outputDir ?? dirname(path), `${basename(path)}.sig`);
@@ -119,85 +125,151 @@ export async function signFiles(kms: KmsContext, input: OperationInput<'SignFile
     if (known && known[0] !== digestName) {
       throw new KmsError('InvalidParameter.OutputFile', `${input.Algorithm} hashes with ${digestName.toUpperCase()}, so its manifest is ${MANIFEST_NAMES[digestName]}, not ${basename(manifest)}.`);
     }
-    await requireFolder(dirname(manifest));
   }
   const publicKeyFile = join(outputDir ?? dirname(files[0]!), `${signer.key_id}.pub.pem`);
   const publicPem = spkiToPem(spki);
   const outputs = [...planned.flatMap((p) => [p.sigPath, ...(p.b64Path ? [p.b64Path] : [])]), ...(manifest ? [manifest, `${manifest}.sig`, ...(b64 ? [`${manifest}.sig.b64`] : [])] : [])];
   if (new Set(outputs).size !== outputs.length) throw new KmsError('InvalidParameter.InputFile', 'Two files would get the same signature name in the output folder; sign them into separate folders.');
-  for (const o of outputs) if (await exists(o)) throw new KmsError('AlreadyExists.File', `${o} exists; Keyroom never overwrites a file. Move it away or choose another output folder.`);
   const writePublicKey = !(await exists(publicKeyFile));
-  if (!writePublicKey) {
-    if ((await readFile(publicKeyFile, 'utf8')) !== publicPem) {
-      throw new KmsError('AlreadyExists.File', `${publicKeyFile} exists and holds another key; Keyroom never overwrites a file.`);
-    }
+  if (!writePublicKey && (await readFile(publicKeyFile, 'utf8')) !== publicPem) {
+    throw new KmsError('AlreadyExists.File', `${publicKeyFile} exists and holds another key; Keyroom never overwrites a file.`);
   }
+  const plan = await planRecordedOutputs(kms, writePublicKey ? [publicKeyFile, ...outputs] : outputs, requestId, { missingFolder: 'InvalidParameter.OutputDir' });
+  return { files, planned, ...(manifest ? { manifest } : {}), publicKeyFile, publicPem, writePublicKey, spki, userId, outputs: plan };
+}
 
-  // Hash every file (the long part), with progress over the whole batch.
-  const sizes = await Promise.all(files.map((f) => stat(f).then((s) => s.size)));
+type FileDigest = Awaited<ReturnType<typeof digestForSignature>>;
+
+/** Step 2: hash every file (the long part), with progress over the whole batch. */
+async function hashFiles(plan: SigningPlan, input: OperationInput<'SignFile'>, control: OperationControl): Promise<FileDigest[]> {
+  const sizes = await Promise.all(plan.files.map((f) => stat(f).then((s) => s.size)));
   const total = sizes.reduce((a, b) => a + b, 0);
   let before = 0;
-  const digests: { size: number; signed: Buffer; plain?: Buffer }[] = [];
-  for (const file of files) {
-    const d = await digestForSignature(file, input.Algorithm, spki, userId, manifest !== undefined, control, OP, (done) =>
+  const digests: FileDigest[] = [];
+  for (const file of plan.files) {
+    const d = await digestForSignature(file, input.Algorithm, plan.spki, plan.userId, plan.manifest !== undefined, control, OP, (done) =>
       control.progress({ Phase: 'Hashing', Done: before + done, Total: Math.max(total, before + done), Item: basename(file) }),
     );
     before += d.size;
     digests.push(d);
   }
   throwIfCancelled(control, OP);
+  return digests;
+}
 
-  const manifestText = manifest ? files.map((f, i) => manifestLine((digests[i]!.plain ?? digests[i]!.signed).toString('hex'), f, dirname(manifest))).join('') : undefined;
+/** One audit entry's worth: a signed file (or the manifest) and the outputs it brings. */
+interface SignedItem {
+  file: string;
+  size: number;
+  digest: Buffer;
+  sigPath: string;
+  outputs: { path: string; content: Buffer | string }[];
+}
 
-  return kms.keystore.transaction(async (tx) => {
+/**
+ * Step 3: in one transaction, sign every digest, stage every output and append the entries that
+ * name them with their staged SHA-256. Returns once committed; on any failure the staged
+ * temporaries are removed and nothing was recorded.
+ */
+async function signAndRecord(
+  kms: KmsContext,
+  input: OperationInput<'SignFile'>,
+  requestId: string,
+  plan: SigningPlan,
+  digests: FileDigest[],
+  control: OperationControl,
+): Promise<{ out: OperationOutput<'SignFile'>; staged: StagedOutputs }> {
+  const { result: out, staged } = await recordWithStaging(kms, async (tx, stage) => {
     // Checked again inside the transaction: the key may have been disabled while files were hashed.
     const { key, version } = await signingKey(tx, input);
-    const time = now(kms);
-    const writes: { path: string; content: Buffer | string }[] = [];
-    if (writePublicKey) writes.push({ path: publicKeyFile, content: publicPem });
-    const signatures: FileSignature[] = [];
     const sign = (digest: Buffer) => useSecret(kms, tx, key, version, (backend, v) => backend.sign(v, input.Algorithm, digest));
-    for (const [i, p] of planned.entries()) {
+    const items: SignedItem[] = [];
+    for (const [i, p] of plan.planned.entries()) {
       throwIfCancelled(control, OP);
-      control.progress({ Phase: 'Signing', Done: i, Total: planned.length, Item: basename(p.path) });
+      control.progress({ Phase: 'Signing', Done: i, Total: plan.planned.length, Item: basename(p.path) });
       const d = digests[i]!;
       const signature = await sign(d.signed);
-      writes.push({ path: p.sigPath, content: signature });
-      if (p.b64Path) writes.push({ path: p.b64Path, content: `${signature.toString('base64')}\n` });
+      items.push({
+        file: p.path,
+        size: d.size,
+        digest: d.signed,
+        sigPath: p.sigPath,
+        outputs: [{ path: p.sigPath, content: signature }, ...(p.b64Path ? [{ path: p.b64Path, content: `${signature.toString('base64')}\n` }] : [])],
+      });
+    }
+    if (plan.manifest) {
+      const text = plan.files.map((f, i) => manifestLine((digests[i]!.plain ?? digests[i]!.signed).toString('hex'), f, dirname(plan.manifest!))).join('');
+      const bytes = Buffer.from(text, 'utf8');
+      const d = digestBytesForSignature(bytes, input.Algorithm, plan.spki, plan.userId);
+      const signature = await sign(d);
+      const sigPath = `${plan.manifest}.sig`;
+      items.push({
+        file: plan.manifest,
+        size: bytes.length,
+        digest: d,
+        sigPath,
+        outputs: [
+          { path: plan.manifest, content: bytes },
+          { path: sigPath, content: signature },
+          ...(input.SignatureEncoding === 'base64' ? [{ path: `${sigPath}.b64`, content: `${signature.toString('base64')}\n` }] : []),
+        ],
+      });
+    }
+    // The public key file goes with the first entry.
+    if (plan.writePublicKey) items[0]!.outputs.unshift({ path: plan.publicKeyFile, content: plan.publicPem });
+    throwIfCancelled(control, OP);
+    const writes = items.flatMap((it) => it.outputs);
+    control.progress({ Phase: 'Writing', Done: 0, Total: writes.length });
+    const written = await stage(plan.outputs, writes);
+    const hashOf = new Map(written.files.map((f) => [f.path, f.sha256]));
+    const time = now(kms);
+    for (const it of items) {
+      await appendAudit(
+        tx,
+        {
+          requestId,
+          operation: OP,
+          keyId: key.key_id,
+          keyVersionId: version.key_version_id,
+          details: {
+            Algorithm: input.Algorithm,
+            File: it.file,
+            Size: it.size,
+            Digest: it.digest.toString('hex'),
+            SignatureFile: it.sigPath,
+            OutputFiles: outputFilesDetail(it.outputs.map((o) => ({ path: o.path, sha256: hashOf.get(resolve(o.path))! }))),
+          },
+        },
+        time,
+      );
+    }
+    const signatures: FileSignature[] = plan.planned.map((p, i) => {
       const entry: FileSignature = {
         File: p.path,
-        Size: d.size,
-        Digest: d.signed.toString('hex'),
+        Size: digests[i]!.size,
+        Digest: digests[i]!.signed.toString('hex'),
         SignatureFile: p.sigPath,
-        VerifyCommand: verifyCommand(input.Algorithm, publicKeyFile, p.sigPath, p.path, input.UserId),
+        VerifyCommand: verifyCommand(input.Algorithm, plan.publicKeyFile, p.sigPath, p.path, input.UserId),
       };
       if (p.b64Path) entry.SignatureFileBase64 = p.b64Path;
-      signatures.push(entry);
-      await appendAudit(
-        tx,
-        { requestId, operation: OP, keyId: key.key_id, keyVersionId: version.key_version_id, details: { Algorithm: input.Algorithm, File: p.path, Size: d.size, Digest: entry.Digest, SignatureFile: p.sigPath } },
-        time,
-      );
+      return entry;
+    });
+    const out: OperationOutput<'SignFile'> = { KeyId: key.key_id, KeyVersionId: version.key_version_id, Algorithm: input.Algorithm, Signatures: signatures, PublicKeyFile: plan.publicKeyFile };
+    if (plan.manifest) {
+      out.Manifest = plan.manifest;
+      out.ManifestSignatureFile = `${plan.manifest}.sig`;
     }
-    const out: OperationOutput<'SignFile'> = { KeyId: key.key_id, KeyVersionId: version.key_version_id, Algorithm: input.Algorithm, Signatures: signatures, PublicKeyFile: publicKeyFile };
-    if (manifest && manifestText !== undefined) {
-      const bytes = Buffer.from(manifestText, 'utf8');
-      const d = digestBytesForSignature(bytes, input.Algorithm, spki, userId);
-      const signature = await sign(d);
-      writes.push({ path: manifest, content: bytes }, { path: `${manifest}.sig`, content: signature });
-      if (b64) writes.push({ path: `${manifest}.sig.b64`, content: `${signature.toString('base64')}\n` });
-      await appendAudit(
-        tx,
-        { requestId, operation: OP, keyId: key.key_id, keyVersionId: version.key_version_id, details: { Algorithm: input.Algorithm, File: manifest, Size: bytes.length, Digest: d.toString('hex'), SignatureFile: `${manifest}.sig` } },
-        time,
-      );
-      out.Manifest = manifest;
-      out.ManifestSignatureFile = `${manifest}.sig`;
-    }
-    throwIfCancelled(control, OP);
-    control.progress({ Phase: 'Writing', Done: 0, Total: writes.length });
-    await writeAllExclusive(writes);
-    control.progress({ Phase: 'Writing', Done: writes.length, Total: writes.length });
     return out;
   });
+  return { out, staged: staged[0]! };
+}
+
+export async function signFiles(kms: KmsContext, input: OperationInput<'SignFile'>, requestId: string, control: OperationControl): Promise<OperationOutput<'SignFile'>> {
+  throwIfCancelled(control, OP);
+  const plan = await planSigning(kms, input, requestId);
+  const digests = await hashFiles(plan, input, control);
+  const { out, staged } = await signAndRecord(kms, input, requestId, plan, digests, control);
+  await publishRecorded(kms, staged, { requestId, operation: OP, keyId: out.KeyId, keyVersionId: out.KeyVersionId });
+  control.progress({ Phase: 'Writing', Done: staged.files.length, Total: staged.files.length });
+  return { ...out, ...staleReport(plan.outputs) };
 }
