@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { KmsError } from '../../src-shared/errors';
 import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './schema';
+import { checkFreshness } from './freshness';
 import { Connection, type SqlExecutor, type SqlParam } from './sqlcipher';
 import {
   classifyUnreadable,
@@ -42,9 +43,22 @@ const SALT_SIZE = 16;
 
 type Scope = 'read' | 'transaction';
 
+/** Options for open(); only the benchmark switches the freshness check off. */
+export interface OpenOptions {
+  /**
+   * Check at open (and again whenever another connection changed the file) that every page is
+   * from the latest commit (freshness.ts) and that every index agrees with its table
+   * (integrity_check rather than quick_check). Default true; false exists so that `npm run bench`
+   * can measure what the check costs, and is never used by the front doors.
+   */
+  freshnessCheck?: boolean;
+}
+
 export class Keystore {
   private readonly mutex = new Mutex();
   private closing: Promise<void> | undefined;
+  /** PRAGMA data_version when the file was last known fresh; undefined: not checked. */
+  private checkedVersion: number | undefined;
 
   private constructor(
     private readonly conn: Connection,
@@ -82,7 +96,9 @@ export class Keystore {
       if (looksLikeText(await saltOf(conn))) throw new SaltRetry();
       await applyMigrations(conn, MIGRATIONS);
       fsyncPath(nodePath.dirname(abs));
-      return new Keystore(conn, abs, lease);
+      const keystore = new Keystore(conn, abs, lease);
+      keystore.checkedVersion = await dataVersion(conn);
+      return keystore;
     } catch (e) {
       await conn?.close().catch(() => undefined);
       lease.release();
@@ -101,7 +117,8 @@ export class Keystore {
    *   Keystore.Tampered, Keystore.SchemaTooNew, Keystore.Locked, Keystore.Io,
    *   InvalidParameter.Passphrase
    */
-  static async open(path: string, passphrase: Buffer): Promise<Keystore> {
+  static async open(path: string, passphrase: Buffer, options: OpenOptions = {}): Promise<Keystore> {
+    const fresh = options.freshnessCheck ?? true;
     const keyLiteral = passphraseLiteral(passphrase);
     const abs = nodePath.resolve(path);
     const lease = FileLease.take(abs, statForOpen(abs));
@@ -112,10 +129,12 @@ export class Keystore {
       await keyConnection(conn, keyLiteral, abs);
       await verifyReadable(conn, abs);
       await verifyIdentity(conn, abs);
-      await verifyStructure(conn, abs);
+      await verifyStructure(conn, abs, fresh ? 'integrity_check' : 'quick_check');
       await configureConnection(conn);
       await applyMigrations(conn, MIGRATIONS);
-      return new Keystore(conn, abs, lease);
+      const keystore = new Keystore(conn, abs, lease);
+      if (fresh) keystore.checkedVersion = await verifyFreshness(conn, abs);
+      return keystore;
     } catch (e) {
       await conn?.close().catch(() => undefined);
       lease.release();
@@ -233,6 +252,7 @@ export class Keystore {
     return this.mutex.run(async () => {
       const holder: Holder = { keystore: this, active: true };
       try {
+        await this.recheckIfChangedElsewhere();
         return await heldBy.run(holder, fn);
       } catch (e) {
         // Errors from a callback pass through as thrown (its executor already mapped native
@@ -242,6 +262,19 @@ export class Keystore {
         holder.active = false;
       }
     });
+  }
+
+  /**
+   * The app stays open for hours; a CLI run or anything else may write the file meanwhile.
+   * PRAGMA data_version changes only when another connection committed, so the full check runs
+   * only then, before any state is used. A failed check closes nothing: every later call fails too.
+   */
+  private async recheckIfChangedElsewhere(): Promise<void> {
+    if (this.checkedVersion === undefined) return;
+    const now = await dataVersion(this.conn);
+    if (now === this.checkedVersion) return;
+    await verifyStructure(this.conn, this.path, 'integrity_check');
+    this.checkedVersion = await verifyFreshness(this.conn, this.path);
   }
 
   private async scoped<T>(scope: Scope, begin: string, fn: (db: SqlExecutor) => Promise<T>): Promise<T> {
@@ -380,13 +413,35 @@ async function verifyIdentity(conn: Connection, path: string): Promise<void> {
   }
 }
 
-/** b-tree structure; every page already passed its HMAC, so this finds what was written with the key. */
-async function verifyStructure(conn: Connection, path: string): Promise<void> {
-  const rows = await conn.all<{ quick_check: string }>('PRAGMA quick_check');
-  const first = rows[0]?.quick_check;
+/**
+ * b-tree structure; every page already passed its HMAC, so this finds what was written with the
+ * key. integrity_check also proves every index holds exactly its table's rows, which an older
+ * index page spliced in would break (quick_check skips that; the row tags cannot see indexes).
+ * The page cache is made large enough first that the freshness sums that follow read pages this
+ * check has already decrypted.
+ */
+async function verifyStructure(conn: Connection, path: string, pragma: 'integrity_check' | 'quick_check'): Promise<void> {
+  await conn.exec(`PRAGMA cache_size = ${-CACHE_KIB}`);
+  const rows = await conn.all<Record<string, string>>(`PRAGMA ${pragma}`);
+  const first = rows[0]?.[pragma];
   if (rows.length !== 1 || first !== 'ok') {
-    throw tamperedError(path, `quick_check: ${first ?? 'no result'}`);
+    throw tamperedError(path, `${pragma}: ${first ?? 'no result'}`);
   }
+}
+
+/** Up to 64 MiB of decrypted pages (SQLite allocates them as used; the default is 2 MiB). */
+const CACHE_KIB = 65_536;
+
+/** Runs checkFreshness in a read transaction (one snapshot); returns the data_version it saw. */
+async function verifyFreshness(conn: Connection, path: string): Promise<number> {
+  return inTransaction(conn, 'BEGIN DEFERRED', async () => {
+    await checkFreshness(conn, path);
+    return dataVersion(conn);
+  });
+}
+
+async function dataVersion(conn: Connection): Promise<number> {
+  return (await conn.get<{ data_version: number }>('PRAGMA data_version'))?.data_version ?? 0;
 }
 
 async function userVersion(conn: Connection): Promise<number> {
