@@ -8,6 +8,7 @@ import { now } from './kms/context';
 import { paging } from './kms/keyAccess';
 import { wipe } from '../crypto/wipe';
 import type { Session } from './session';
+import { tokenAnchor } from './audit/anchor';
 
 export async function initKeystore(session: Session, input: OperationInput<'InitKeystore'>, requestId: string): Promise<OperationOutput<'InitKeystore'>> {
   const passphrase = Buffer.from(input.Passphrase, 'utf8');
@@ -44,8 +45,9 @@ export async function backupKeystore(session: Session, input: OperationInput<'Ba
   return { OutputFile: input.OutputFile, Sha256: sha256 };
 }
 
-export async function verifyAuditLog(session: Session): Promise<OperationOutput<'VerifyAuditLog'>> {
-  return session.kms.keystore.read((db) => verifyAuditChain(db));
+export async function verifyAuditLog(session: Session, input: OperationInput<'VerifyAuditLog'> = {}): Promise<OperationOutput<'VerifyAuditLog'>> {
+  const anchor = await tokenAnchor(session);
+  return session.kms.keystore.read((db) => verifyAuditChain(db, { expectedHeadHash: input.ExpectedHeadHash, anchor }));
 }
 
 export async function exportAuditLog(session: Session, input: OperationInput<'ExportAuditLog'>): Promise<OperationOutput<'ExportAuditLog'>> {

@@ -13,6 +13,7 @@ export const APP_OPERATION_NAMES = [
   'ChangePassphrase',
   'BackupKeystore',
   'VerifyAuditLog',
+  'AnchorAuditHead',
   'ExportAuditLog',
   'ListAuditEvents',
   'CreateKey',

@@ -163,11 +163,21 @@ export const OPERATIONS = {
     errors: ['AlreadyExists.File', 'InvalidParameter.OutputFile', 'Keystore.Io'],
   }),
   VerifyAuditLog: op({
-    summary: 'Check the whole hash chain of the audit log and name the first bad entry.',
+    summary:
+      'Check the whole hash chain of the audit log and name the first bad entry; with ExpectedHeadHash (a HeadHash written down earlier), also that it is this log\'s head or an earlier entry; with a logged-in token, also its anchor.',
+    group: 'Audit',
+    keystore: 'open',
+    input: z
+      .object({ ExpectedHeadHash: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a HeadHash: 64 hexadecimal characters').optional() })
+      .strict(),
+    errors: [...HSM_ERRORS],
+  }),
+  AnchorAuditHead: op({
+    summary: 'Write the audit log\'s head onto the logged-in token (a private data object), so that a keystore put back from an older copy is reported later; also done when the keystore locks.',
     group: 'Audit',
     keystore: 'open',
     input: z.object({}).strict(),
-    errors: [],
+    errors: [...HSM_ERRORS, 'Keystore.Tampered'],
   }),
   ExportAuditLog: op({
     summary: 'Write the audit log as JSON lines to a new file.',

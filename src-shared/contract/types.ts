@@ -133,7 +133,18 @@ export interface OperationOutputs {
   LockKeystore: { Keystore: string };
   ChangePassphrase: { Keystore: string };
   BackupKeystore: { OutputFile: string; Sha256: string };
-  VerifyAuditLog: { Valid: boolean; Entries: number; HeadHash?: string; FirstBadEntry?: number; Reason?: string };
+  VerifyAuditLog: {
+    Valid: boolean;
+    Entries: number;
+    HeadHash?: string;
+    FirstBadEntry?: number;
+    Reason?: string;
+    /** The entry whose hash is the ExpectedHeadHash given (the head written down earlier). */
+    ExpectedHeadSeq?: number;
+    /** The entry anchored on the logged-in token, when this keystore has an anchor there. */
+    AnchorSeq?: number;
+  };
+  AnchorAuditHead: { AnchorSeq: number; AnchorHash: string; ObjectLabel: string; TokenLabel: string; TokenSerial: string };
   ExportAuditLog: { OutputFile: string; Entries: number; Sha256: string };
   ListAuditEvents: { Events: AuditEvent[] } & Paged;
 
