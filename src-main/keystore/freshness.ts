@@ -3,8 +3,9 @@
  *
  * SQLCipher's page HMACs prove that a page was written with the key, not that it is the newest
  * version of that page: an older copy of the file can lend pages to a newer one. Migration 2 gives
- * every stateful row a random tag that triggers renew on each write, and keeps two seals (two
- * tables, so two pages) of each table's row count and tag sums, and of the audit log's head. This
+ * every stateful row a random tag that triggers renew on each write, and keeps a seal (its own
+ * table, and a copy in meta: two pages) of each table's row count and tag sums, and of the audit
+ * log's head. This
  * module recomputes them from the rows and compares; the b-tree's own check (integrity_check,
  * which also proves every index agrees with its table) runs beside it in keystore.ts.
  *
@@ -15,7 +16,7 @@
  */
 import { KmsError } from '../../src-shared/errors';
 import type { SqlExecutor } from './sqlcipher';
-import { SEAL_TABLES, STATEFUL_TABLES } from './schema';
+import { SEAL_COPY_PREFIX, SEAL_TABLE, STATEFUL_TABLES } from './schema';
 
 interface SealRow {
   name: string;
@@ -27,24 +28,34 @@ interface SealRow {
   head_hash: string;
 }
 
+/** As SEAL_TEXT prints it in SQL. The sums stay below 2^53 (exact in a JS number) up to 2^21 rows. */
+function sealText(r: Omit<SealRow, 'name'>): string {
+  return `${r.row_count}:${r.s0}:${r.s1}:${r.s2}:${r.s3}:${r.head_hash}`;
+}
+
 /**
  * Throws Keystore.Tampered naming what disagrees. Cost: one aggregate per table (run in C over
- * the row tags) and two short reads of the audit log.
+ * the row tags) and a few short reads.
  * @throws KmsError Keystore.Tampered
  */
 export async function checkFreshness(db: SqlExecutor, path: string): Promise<void> {
-  const seals = await Promise.all(SEAL_TABLES.map((t) => db.all<SealRow>(`SELECT * FROM ${t}`)));
-  const sealOf = (i: number, name: string) => seals[i]!.find((r) => r.name === name);
+  const seal = new Map((await db.all<SealRow>(`SELECT * FROM ${SEAL_TABLE}`)).map((r) => [r.name, sealText(r)]));
+  const copy = new Map(
+    (await db.all<{ name: string; value: string }>('SELECT name, value FROM meta WHERE name LIKE ?', [`${SEAL_COPY_PREFIX}%`])).map((r) => [
+      r.name.slice(SEAL_COPY_PREFIX.length),
+      r.value,
+    ]),
+  );
+  const compare = (name: string, now: string, what: string) => {
+    if (seal.get(name) !== now) throw staleError(path, `${what} disagrees with its seal (${SEAL_TABLE})`);
+    if (copy.get(name) !== now) throw staleError(path, `${what} disagrees with the seal's copy in meta`);
+  };
   for (const table of STATEFUL_TABLES) {
     const now = await db.get<Omit<SealRow, 'name' | 'head_hash'>>(
       `SELECT count(*) AS row_count, coalesce(sum(fresh_0), 0) AS s0, coalesce(sum(fresh_1), 0) AS s1,
               coalesce(sum(fresh_2), 0) AS s2, coalesce(sum(fresh_3), 0) AS s3 FROM ${table}`,
     );
-    SEAL_TABLES.forEach((sealTable, i) => {
-      const seal = sealOf(i, table);
-      const same = seal && now && seal.row_count === now.row_count && seal.s0 === now.s0 && seal.s1 === now.s1 && seal.s2 === now.s2 && seal.s3 === now.s3;
-      if (!same) throw staleError(path, `the ${table} table disagrees with its seal in ${sealTable}`);
-    });
+    compare(table, sealText({ ...now!, head_hash: '' }), `the ${table} table`);
   }
   const last = await db.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
   const count = (await db.get<{ n: number }>('SELECT count(*) AS n FROM audit_log'))?.n ?? 0;
@@ -53,18 +64,12 @@ export async function checkFreshness(db: SqlExecutor, path: string): Promise<voi
   if (count !== headSeq) {
     throw staleError(path, `the audit log holds ${count} entries but its newest is entry ${headSeq}`);
   }
-  SEAL_TABLES.forEach((sealTable, i) => {
-    const seal = sealOf(i, 'audit_log');
-    if (!seal || seal.row_count !== headSeq || seal.head_hash !== headHash) {
-      throw staleError(path, `the audit log ends at entry ${headSeq}, but ${sealTable} records entry ${seal?.row_count ?? 'none'}`);
-    }
-  });
+  compare('audit_log', sealText({ row_count: headSeq, s0: 0, s1: 0, s2: 0, s3: 0, head_hash: headHash }), `the audit log (ending at entry ${headSeq})`);
   const meta = (await db.get<{ value: string }>("SELECT value FROM meta WHERE name = 'audit_head'"))?.value ?? '';
   if (meta !== (headSeq === 0 ? '' : `${headSeq}:${headHash}`)) {
     throw staleError(path, `the audit log ends at entry ${headSeq}, but meta records ${meta === '' ? 'no entry' : `entry ${meta.split(':')[0]}`}`);
   }
 }
-
 function staleError(path: string, what: string): KmsError {
   return new KmsError(
     'Keystore.Tampered',

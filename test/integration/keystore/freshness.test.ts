@@ -194,6 +194,42 @@ describe('an older page spliced into a newer keystore never brings back older st
   });
 });
 
+describe('when only audit entries were added since the older copy (uses of a key, no state change)', () => {
+  it('every differing page, alone and in every pair, is refused or changes nothing', async (t) => {
+    const h = await openHarness({ start: CLOCK });
+    const dir = fs.mkdtempSync(nodePath.join(process.env.TMPDIR ?? '/tmp', 'keyroom-fresh-a-'));
+    try {
+      const k = (await h.call('CreateKey', { KeySpec: 'AES_256', KeyUsage: 'ENCRYPT/DECRYPT' })) as { KeyMetadata: { KeyId: string } };
+      for (let i = 0; i < 20; i++) await h.call('Encrypt', { KeyId: k.KeyMetadata.KeyId, Plaintext: 'AA==' });
+      await h.session.lock();
+      const oldFile = fs.readFileSync(h.path);
+      await h.session.unlock(Buffer.from(PASSPHRASE));
+      for (let i = 0; i < 3; i++) await h.call('Encrypt', { KeyId: k.KeyMetadata.KeyId, Plaintext: 'AA==' });
+      await h.session.lock();
+      const newFile = fs.readFileSync(h.path);
+      const path = nodePath.join(dir, 'spliced.db');
+      fs.writeFileSync(path, newFile);
+      const fresh = await openAndRead(path);
+      assert.ok('state' in fresh);
+      const pages = Math.min(oldFile.length, newFile.length) / PAGE_SIZE;
+      const differing: number[] = [];
+      for (let n = 1; n <= pages; n++) if (!pageOf(oldFile, n).equals(pageOf(newFile, n))) differing.push(n);
+      const sets = [...differing.map((n) => [n]), ...differing.flatMap((a, i) => differing.slice(i + 1).map((b) => [a, b]))];
+      for (const set of sets) {
+        const file = Buffer.from(newFile);
+        for (const n of set) pageOf(oldFile, n).copy(file, (n - 1) * PAGE_SIZE);
+        fs.writeFileSync(path, file);
+        const out = await openAndRead(path);
+        if ('state' in out) assert.equal(out.state, fresh.state, `pages ${set.join(' and ')} of the older copy brought back an older log`);
+      }
+      t.diagnostic(`differing pages ${differing.join(', ')}; ${sets.length} splices tried`);
+    } finally {
+      await h.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('migration 2 on a keystore made before it', () => {
   it('gives existing rows their tags and seals them, so the check holds at once', async () => {
     const dir = fs.mkdtempSync(nodePath.join(process.env.TMPDIR ?? '/tmp', 'keyroom-fresh-m-'));
