@@ -202,6 +202,8 @@ export class Keystore {
     const dest = nodePath.resolve(destPath);
     assertBackupTarget(dest);
     return this.exclusive('backup', async () => {
+      // A backup must not copy a file someone else changed unchecked.
+      await inTransaction(this.conn, 'BEGIN DEFERRED', () => this.recheckIfChangedElsewhere());
       const tmp = temporarySibling(dest);
       createPrivateFile(tmp);
       try {
@@ -252,7 +254,6 @@ export class Keystore {
     return this.mutex.run(async () => {
       const holder: Holder = { keystore: this, active: true };
       try {
-        await this.recheckIfChangedElsewhere();
         return await heldBy.run(holder, fn);
       } catch (e) {
         // Errors from a callback pass through as thrown (its executor already mapped native
@@ -267,20 +268,34 @@ export class Keystore {
   /**
    * The app stays open for hours; a CLI run or anything else may write the file meanwhile.
    * PRAGMA data_version changes only when another connection committed, so the full check runs
-   * only then, before any state is used. A failed check closes nothing: every later call fails too.
+   * only then, before any state is used. It runs inside the transaction, after BEGIN (the pragma
+   * starts the read snapshot), so nothing can commit between the check and the reads it guards.
+   * A failed check closes nothing: every later call fails the same way.
+   *
+   * Not a defence against pages spliced in while open (SQLite notices only commits, by page 1's
+   * change counter): the connection keeps reading the pages it checked at open from its cache
+   * (sized to hold the file), and the next open checks the file again.
    */
   private async recheckIfChangedElsewhere(): Promise<void> {
     if (this.checkedVersion === undefined) return;
     const now = await dataVersion(this.conn);
     if (now === this.checkedVersion) return;
     await verifyStructure(this.conn, this.path, 'integrity_check');
-    this.checkedVersion = await verifyFreshness(this.conn, this.path);
+    await checkFreshness(this.conn, this.path);
+    this.checkedVersion = now;
   }
 
   private async scoped<T>(scope: Scope, begin: string, fn: (db: SqlExecutor) => Promise<T>): Promise<T> {
     const executor = new ScopedExecutor(this.conn, this.path, scope);
     try {
-      return await inTransaction(this.conn, begin, () => fn(executor));
+      return await inTransaction(this.conn, begin, async () => {
+        try {
+          await this.recheckIfChangedElsewhere();
+        } catch (e) {
+          throw sqliteCodeOf(e) === undefined ? e : toKmsError(e, this.path);
+        }
+        return fn(executor);
+      });
     } finally {
       executor.end();
     }
