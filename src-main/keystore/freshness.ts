@@ -12,7 +12,8 @@
  * What disagrees is named: a table (an older page of its rows, or of a seal), or the audit log
  * (an older page of the log, of a seal, or of meta). What cannot be seen here: an older copy of
  * the whole file, or of every page that changed since (see the README): that needs a witness
- * outside the file (VerifyAuditLog --ExpectedHeadHash, the token anchor).
+ * outside the file (VerifyAuditLog --ExpectedHeadHash, the token anchor). A keystore made before
+ * migration 2 is sealed as it is found at its first open with it: older splices are not seen.
  */
 import { KmsError } from '../../src-shared/errors';
 import type { SqlExecutor } from './sqlcipher';

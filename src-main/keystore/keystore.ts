@@ -5,8 +5,9 @@
  * - the file is created 0600 by us before SQLite touches it, and keyed with the operator's
  *   passphrase through SQLCipher 4's default KDF (PBKDF2-HMAC-SHA512, 256000 iterations);
  * - writes happen only inside transaction() (read() runs with PRAGMA query_only);
- * - a missing file, a file that is not a keystore, a wrong passphrase, a tampered page and a
- *   too-new schema each give their own KmsError, and a failed open writes nothing (the only
+ * - a missing file, a file that is not a keystore, a wrong passphrase, a page changed without the
+ *   key, a page from an older copy of the file (freshness.ts) and a too-new schema each give their
+ *   own KmsError, and a failed open writes nothing (the only
  *   exception: SQLite rolls back a hot journal left by a crash before it reads page 1, whatever
  *   the key; that restores the last committed state and needs no key, see pager.c).
  */
