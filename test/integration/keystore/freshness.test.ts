@@ -18,6 +18,8 @@ import { PAGE_SIZE, Keystore } from '../../../src-main/keystore/keystore';
 import { Connection } from '../../../src-main/keystore/sqlcipher';
 import { applyMigrations } from '../../../src-main/keystore/keystore';
 import { MIGRATIONS, STATEFUL_TABLES } from '../../../src-main/keystore/schema';
+import { checkFreshness } from '../../../src-main/keystore/freshness';
+import { deleteKeyRow, insertAlias, insertImportParams, insertKey, insertVersion, updateKey, wipeExpiredImportKeys } from '../../../src-main/keystore/repository';
 import { Session } from '../../../src-main/services/session';
 import { dispatch } from '../../../src-main/handlers/dispatch';
 import type { OperationName } from '../../../src-shared/contract/operations';
@@ -241,6 +243,48 @@ describe('when only audit entries were added since the older copy (uses of a key
       t.diagnostic(`triples that bring back the older log unnoticed (the documented limit): ${olderByThree.join(', ')}`);
     } finally {
       await h.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the seal follows every writer', () => {
+  it('inserts, updates, bulk updates and foreign-key cascades keep it current; a stale seal is named', async () => {
+    const dir = fs.mkdtempSync(nodePath.join(process.env.TMPDIR ?? '/tmp', 'keyroom-fresh-w-'));
+    const path = nodePath.join(dir, 'k.db');
+    const ks = await Keystore.create(path, Buffer.from(PASSPHRASE));
+    const check = () => ks.read((db) => checkFreshness(db, path));
+    try {
+      const t = '2026-01-01T00:00:00Z';
+      await ks.transaction(async (tx) => {
+        await insertKey(tx, {
+          key_id: 'k', key_spec: 'AES_256', key_usage: 'ENCRYPT/DECRYPT', origin: 'EXTERNAL', protection_level: 'SOFTWARE', description: '',
+          creation_date: t, creator: 'c', key_state: 'Enabled', primary_key_version: 'v', delete_date: null, material_expire_time: null,
+          exportable: 0, rotation_status: 'Disabled', rotation_interval: null, last_rotation_date: null, material_binding: null, token_serial: null,
+        });
+        await insertVersion(tx, { key_version_id: 'v', key_id: 'k', creation_date: t, seq: 1, material: null, public_key: null, hsm_object_id: null });
+        await insertAlias(tx, { alias_name: 'alias/a', key_id: 'k', creation_date: t, update_date: t });
+        for (const n of [1, 2]) {
+          await insertImportParams(tx, { token_hash: Buffer.alloc(32, n), key_id: 'k', wrapping_algorithm: 'RSAES_OAEP_SHA_256', wrapping_key_spec: 'RSA_2048', private_key: Buffer.alloc(8, 1), public_key: Buffer.alloc(8, 2), expire_time: t });
+        }
+      });
+      await check();
+      const before = await ks.read((db) => db.get<{ s: number }>("SELECT s0 + s1 + s2 + s3 AS s FROM state_seal WHERE name = 'keys'"));
+      await ks.transaction((tx) => updateKey(tx, 'k', { description: 'changed' }));
+      const after = await ks.read((db) => db.get<{ s: number }>("SELECT s0 + s1 + s2 + s3 AS s FROM state_seal WHERE name = 'keys'"));
+      assert.notEqual(after?.s, before?.s, 'an update draws new tags');
+      await check();
+      assert.equal(await ks.transaction((tx) => wipeExpiredImportKeys(tx, '2027-01-01T00:00:00Z')), 2);
+      await check();
+      await ks.transaction((tx) => deleteKeyRow(tx, 'k')); // cascades to the version, the alias, the import parameters
+      await check();
+      const counts = await ks.read((db) => db.all<{ name: string; row_count: number }>('SELECT name, row_count FROM state_seal ORDER BY name'));
+      assert.ok(counts.every((c) => c.row_count === 0), JSON.stringify(counts));
+      // A seal that does not match the rows is named, table and all.
+      await ks.transaction((tx) => tx.run("UPDATE state_seal SET s0 = s0 + 1 WHERE name = 'aliases'"));
+      await assert.rejects(check(), (e: { code?: string; message?: string }) => e.code === 'Keystore.Tampered' && /the aliases table disagrees with its seal/.test(e.message ?? ''));
+    } finally {
+      await ks.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
