@@ -27,6 +27,7 @@ import { listDueRotations, rotateDueKeys } from '../services/ceremony/rotate/due
 import { getAliasHistory } from '../services/kms/aliases';
 import type { OperationControl } from '../services/operationControl';
 import * as keystoreSession from './keystoreSession';
+import { anchorAuditHead } from '../services/audit/anchor';
 import { cancelOperation } from './operationsUnderWay';
 
 /** The session, the request's id, and (for long-running operations) its cancel signal and progress. */
@@ -47,7 +48,8 @@ export const HANDLERS: HandlerTable = {
   SetAutoLock: (i, c) => keystoreSession.setAutoLock(c.session, i),
   ChangePassphrase: (i, c) => keystoreOps.changePassphrase(c.session, i, c.requestId),
   BackupKeystore: (i, c) => keystoreOps.backupKeystore(c.session, i, c.requestId),
-  VerifyAuditLog: (_i, c) => keystoreOps.verifyAuditLog(c.session),
+  VerifyAuditLog: (i, c) => keystoreOps.verifyAuditLog(c.session, i),
+  AnchorAuditHead: (_i, c) => anchorAuditHead(c.session),
   ExportAuditLog: (i, c) => keystoreOps.exportAuditLog(c.session, i, c.requestId),
   ListAuditEvents: (i, c) => keystoreOps.listAuditEvents(c.session, i),
 

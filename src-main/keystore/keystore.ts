@@ -5,8 +5,9 @@
  * - the file is created 0600 by us before SQLite touches it, and keyed with the operator's
  *   passphrase through SQLCipher 4's default KDF (PBKDF2-HMAC-SHA512, 256000 iterations);
  * - writes happen only inside transaction() (read() runs with PRAGMA query_only);
- * - a missing file, a file that is not a keystore, a wrong passphrase, a tampered page and a
- *   too-new schema each give their own KmsError, and a failed open writes nothing (the only
+ * - a missing file, a file that is not a keystore, a wrong passphrase, a page changed without the
+ *   key, a page from an older copy of the file (freshness.ts) and a too-new schema each give their
+ *   own KmsError, and a failed open writes nothing (the only
  *   exception: SQLite rolls back a hot journal left by a crash before it reads page 1, whatever
  *   the key; that restores the last committed state and needs no key, see pager.c).
  */
@@ -18,6 +19,7 @@ import { outputError } from '../files/outputErrors';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { KmsError } from '../../src-shared/errors';
 import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './schema';
+import { checkFreshness } from './freshness';
 import { Connection, type SqlExecutor, type SqlParam } from './sqlcipher';
 import {
   classifyUnreadable,
@@ -44,9 +46,22 @@ const SALT_SIZE = 16;
 
 type Scope = 'read' | 'transaction';
 
+/** Options for open(); only the benchmark switches the freshness check off. */
+export interface OpenOptions {
+  /**
+   * Check at open (and again whenever another connection changed the file) that every page is
+   * from the latest commit (freshness.ts) and that every index agrees with its table
+   * (integrity_check rather than quick_check). Default true; false exists so that `npm run bench`
+   * can measure what the check costs, and is never used by the front doors.
+   */
+  freshnessCheck?: boolean;
+}
+
 export class Keystore {
   private readonly mutex = new Mutex();
   private closing: Promise<void> | undefined;
+  /** PRAGMA data_version when the file was last known fresh; undefined: not checked. */
+  private checkedVersion: number | undefined;
 
   private constructor(
     private readonly conn: Connection,
@@ -84,7 +99,9 @@ export class Keystore {
       if (looksLikeText(await saltOf(conn))) throw new SaltRetry();
       await applyMigrations(conn, MIGRATIONS);
       fsyncPath(nodePath.dirname(abs));
-      return new Keystore(conn, abs, lease);
+      const keystore = new Keystore(conn, abs, lease);
+      keystore.checkedVersion = await dataVersion(conn);
+      return keystore;
     } catch (e) {
       await conn?.close().catch(() => undefined);
       lease.release();
@@ -103,7 +120,8 @@ export class Keystore {
    *   Keystore.Tampered, Keystore.SchemaTooNew, Keystore.Locked, Keystore.Io,
    *   InvalidParameter.Passphrase
    */
-  static async open(path: string, passphrase: Buffer): Promise<Keystore> {
+  static async open(path: string, passphrase: Buffer, options: OpenOptions = {}): Promise<Keystore> {
+    const fresh = options.freshnessCheck ?? true;
     const keyLiteral = passphraseLiteral(passphrase);
     const abs = nodePath.resolve(path);
     const lease = FileLease.take(abs, statForOpen(abs));
@@ -114,10 +132,12 @@ export class Keystore {
       await keyConnection(conn, keyLiteral, abs);
       await verifyReadable(conn, abs);
       await verifyIdentity(conn, abs);
-      await verifyStructure(conn, abs);
+      await verifyStructure(conn, abs, fresh ? 'integrity_check' : 'quick_check');
       await configureConnection(conn);
       await applyMigrations(conn, MIGRATIONS);
-      return new Keystore(conn, abs, lease);
+      const keystore = new Keystore(conn, abs, lease);
+      if (fresh) keystore.checkedVersion = await verifyFreshness(conn, abs);
+      return keystore;
     } catch (e) {
       await conn?.close().catch(() => undefined);
       lease.release();
@@ -185,6 +205,8 @@ export class Keystore {
   }
 
   private async vacuumInto(tempPath: string): Promise<void> {
+    // A backup must not copy a file someone else changed unchecked.
+    await inTransaction(this.conn, 'BEGIN DEFERRED', () => this.recheckIfChangedElsewhere());
     try {
       await this.conn.run('VACUUM INTO ?', [tempPath]);
     } catch (e) {
@@ -253,10 +275,37 @@ export class Keystore {
     });
   }
 
+  /**
+   * The app stays open for hours; a CLI run or anything else may write the file meanwhile.
+   * PRAGMA data_version changes only when another connection committed, so the full check runs
+   * only then, before any state is used. It runs inside the transaction, after BEGIN (the pragma
+   * starts the read snapshot), so nothing can commit between the check and the reads it guards.
+   * A failed check closes nothing: every later call fails the same way.
+   *
+   * Not a defence against pages spliced in while open (SQLite notices only commits, by page 1's
+   * change counter): the connection keeps reading the pages it checked at open from its cache
+   * (sized to hold the file), and the next open checks the file again.
+   */
+  private async recheckIfChangedElsewhere(): Promise<void> {
+    if (this.checkedVersion === undefined) return;
+    const now = await dataVersion(this.conn);
+    if (now === this.checkedVersion) return;
+    await verifyStructure(this.conn, this.path, 'integrity_check');
+    await checkFreshness(this.conn, this.path);
+    this.checkedVersion = now;
+  }
+
   private async scoped<T>(scope: Scope, begin: string, fn: (db: SqlExecutor) => Promise<T>): Promise<T> {
     const executor = new ScopedExecutor(this.conn, this.path, scope);
     try {
-      return await inTransaction(this.conn, begin, () => fn(executor));
+      return await inTransaction(this.conn, begin, async () => {
+        try {
+          await this.recheckIfChangedElsewhere();
+        } catch (e) {
+          throw sqliteCodeOf(e) === undefined ? e : toKmsError(e, this.path);
+        }
+        return fn(executor);
+      });
     } finally {
       executor.end();
     }
@@ -389,13 +438,35 @@ async function verifyIdentity(conn: Connection, path: string): Promise<void> {
   }
 }
 
-/** b-tree structure; every page already passed its HMAC, so this finds what was written with the key. */
-async function verifyStructure(conn: Connection, path: string): Promise<void> {
-  const rows = await conn.all<{ quick_check: string }>('PRAGMA quick_check');
-  const first = rows[0]?.quick_check;
+/**
+ * b-tree structure; every page already passed its HMAC, so this finds what was written with the
+ * key. integrity_check also proves every index holds exactly its table's rows, which an older
+ * index page spliced in would break (quick_check skips that; the row tags cannot see indexes).
+ * The page cache is made large enough first that the freshness sums that follow read pages this
+ * check has already decrypted.
+ */
+async function verifyStructure(conn: Connection, path: string, pragma: 'integrity_check' | 'quick_check'): Promise<void> {
+  await conn.exec(`PRAGMA cache_size = ${-CACHE_KIB}`);
+  const rows = await conn.all<Record<string, string>>(`PRAGMA ${pragma}`);
+  const first = rows[0]?.[pragma];
   if (rows.length !== 1 || first !== 'ok') {
-    throw tamperedError(path, `quick_check: ${first ?? 'no result'}`);
+    throw tamperedError(path, `${pragma}: ${first ?? 'no result'}`);
   }
+}
+
+/** Up to 64 MiB of decrypted pages (SQLite allocates them as used; the default is 2 MiB). */
+const CACHE_KIB = 65_536;
+
+/** Runs checkFreshness in a read transaction (one snapshot); returns the data_version it saw. */
+async function verifyFreshness(conn: Connection, path: string): Promise<number> {
+  return inTransaction(conn, 'BEGIN DEFERRED', async () => {
+    await checkFreshness(conn, path);
+    return dataVersion(conn);
+  });
+}
+
+async function dataVersion(conn: Connection): Promise<number> {
+  return (await conn.get<{ data_version: number }>('PRAGMA data_version'))?.data_version ?? 0;
 }
 
 async function userVersion(conn: Connection): Promise<number> {

@@ -8,6 +8,25 @@ export interface Migration {
   sql: string;
 }
 
+/**
+ * The tables whose rows are state (rotation policies live in `keys`). Their rows carry a
+ * 128-bit tag (four 32-bit words, so SQLite's sum() adds them in C at open without overflow
+ * below 2^31 rows) that triggers draw afresh whenever the row is written.
+ */
+export const STATEFUL_TABLES = ['keys', 'key_versions', 'aliases', 'import_parameters'] as const;
+/**
+ * The seal: a table of its own (its own page) and a copy in meta (a page every state change
+ * writes anyway, for audit_head), so the copies never share a page and cost one extra page per
+ * commit. SEAL_COPY_PREFIX + table name is the copy's name in meta.
+ */
+export const SEAL_TABLE = 'state_seal';
+export const SEAL_COPY_PREFIX = 'seal:';
+/** How a seal row reads as text (the meta copy, and what the check compares). */
+export const SEAL_TEXT = "printf('%d:%d:%d:%d:%d:%s', row_count, s0, s1, s2, s3, head_hash)";
+
+const TAG_WORDS = [0, 1, 2, 3] as const;
+const RANDOM_WORD = 'random() & 4294967295';
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -82,6 +101,77 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'freshness: a random tag per row, renewed on every write, and their sums sealed twice',
+    sql: freshnessMigration(),
+  },
 ];
+
+
+/**
+ * Migration 2 (built once from the lists above; never change its text, keystores carry it).
+ *
+ * Why tags and triggers: SQLCipher's page HMACs prove a page was written with the key, not that
+ * it is the newest. An older page spliced into a newer file carries its rows with the tags they
+ * had then, so the sum of tags (and the row count) no longer matches the seal, which every write
+ * keeps current in the same transaction. Triggers, not the repository, keep it: every writer
+ * (foreign-key cascades, bulk updates, later code) is covered, and the cost is a few statements
+ * in C per changed row. The tags are random rather than a hash of the row: an attacker who can
+ * only splice whole pages cannot separate a row from its tag (rows here never reach overflow
+ * pages), and random() needs no hashing code in SQL. No MAC over the seal either: a page can only
+ * come from the key holder, and anyone able to write a page could read a MAC secret too.
+ * Every state change also appends to the audit log, whose head (seq, hash) is in the seal, in its
+ * copy in meta and in meta's audit_head: three pages besides the log's own. Rolling the state back
+ * needs the old audit tail, seal and meta pages at once (and the pages of every changed row): a
+ * consistent rollback of three pages or more, which only an outside anchor can catch.
+ */
+function freshnessMigration(): string {
+  const tagSet = TAG_WORDS.map((i) => `fresh_${i} = ${RANDOM_WORD}`).join(', ');
+  const copy = (name: string) =>
+    `UPDATE meta SET value = (SELECT ${SEAL_TEXT} FROM ${SEAL_TABLE} WHERE name = '${name}') WHERE name = '${SEAL_COPY_PREFIX}${name}';`;
+  const parts: string[] = [
+    `CREATE TABLE ${SEAL_TABLE} (
+        name       TEXT PRIMARY KEY,
+        row_count  INTEGER NOT NULL,
+        s0 INTEGER NOT NULL, s1 INTEGER NOT NULL, s2 INTEGER NOT NULL, s3 INTEGER NOT NULL,
+        head_hash  TEXT NOT NULL DEFAULT ''
+      );`,
+  ];
+  for (const t of STATEFUL_TABLES) {
+    parts.push(...TAG_WORDS.map((i) => `ALTER TABLE ${t} ADD COLUMN fresh_${i} INTEGER NOT NULL DEFAULT 0;`));
+    parts.push(`UPDATE ${t} SET ${tagSet};`);
+    const sums = TAG_WORDS.map((i) => `coalesce(sum(fresh_${i}), 0)`).join(', ');
+    parts.push(`INSERT INTO ${SEAL_TABLE} (name, row_count, s0, s1, s2, s3) SELECT '${t}', count(*), ${sums} FROM ${t};`);
+    const unchanged = TAG_WORDS.map((i) => `NEW.fresh_${i} = OLD.fresh_${i}`).join(' AND ');
+    // A new row starts with tags 0 and draws them at once (the sum trigger adds them).
+    parts.push(`CREATE TRIGGER ${t}_seal_insert AFTER INSERT ON ${t} BEGIN
+        UPDATE ${SEAL_TABLE} SET row_count = row_count + 1 WHERE name = '${t}';
+        UPDATE ${t} SET ${tagSet} WHERE rowid = NEW.rowid;
+      END;`);
+    // Any write that left the tags alone draws new ones (recursive_triggers is off: this runs once).
+    parts.push(`CREATE TRIGGER ${t}_seal_renew AFTER UPDATE ON ${t} WHEN ${unchanged} BEGIN
+        UPDATE ${t} SET ${tagSet} WHERE rowid = NEW.rowid;
+      END;`);
+    parts.push(`CREATE TRIGGER ${t}_seal_sum AFTER UPDATE OF ${TAG_WORDS.map((i) => `fresh_${i}`).join(', ')} ON ${t} BEGIN
+        UPDATE ${SEAL_TABLE} SET ${TAG_WORDS.map((i) => `s${i} = s${i} + NEW.fresh_${i} - OLD.fresh_${i}`).join(', ')} WHERE name = '${t}';
+        ${copy(t)}
+      END;`);
+    parts.push(`CREATE TRIGGER ${t}_seal_delete AFTER DELETE ON ${t} BEGIN
+        UPDATE ${SEAL_TABLE} SET row_count = row_count - 1, ${TAG_WORDS.map((i) => `s${i} = s${i} - OLD.fresh_${i}`).join(', ')} WHERE name = '${t}';
+        ${copy(t)}
+      END;`);
+  }
+  parts.push(`INSERT INTO ${SEAL_TABLE} (name, row_count, s0, s1, s2, s3, head_hash)
+        SELECT 'audit_log', coalesce(max(seq), 0), 0, 0, 0, 0, coalesce((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), '') FROM audit_log;`);
+  parts.push(`CREATE TRIGGER audit_log_seal AFTER INSERT ON audit_log BEGIN
+        UPDATE ${SEAL_TABLE} SET row_count = NEW.seq, head_hash = NEW.hash WHERE name = 'audit_log';
+        ${copy('audit_log')}
+      END;`);
+  parts.push(`INSERT INTO meta (name, value) SELECT '${SEAL_COPY_PREFIX}' || name, ${SEAL_TEXT} FROM ${SEAL_TABLE};`);
+  // Names this keystore outside itself (the token anchor's label).
+  parts.push("INSERT OR IGNORE INTO meta (name, value) VALUES ('keystore_id', lower(hex(randomblob(16))));");
+  return parts.join('\n      ');
+}
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -10,6 +10,7 @@ import { now } from './kms/context';
 import { paging } from './kms/keyAccess';
 import { wipe } from '../crypto/wipe';
 import type { Session } from './session';
+import { tokenAnchor } from './audit/anchor';
 
 export async function initKeystore(session: Session, input: OperationInput<'InitKeystore'>, requestId: string): Promise<OperationOutput<'InitKeystore'>> {
   const passphrase = Buffer.from(input.Passphrase, 'utf8');
@@ -53,9 +54,10 @@ export async function backupKeystore(session: Session, input: OperationInput<'Ba
   return { OutputFile: input.OutputFile, Sha256: file.sha256, ...staleReport(plan) };
 }
 
-export async function verifyAuditLog(session: Session): Promise<OperationOutput<'VerifyAuditLog'>> {
+export async function verifyAuditLog(session: Session, input: OperationInput<'VerifyAuditLog'> = {}): Promise<OperationOutput<'VerifyAuditLog'>> {
+  const anchor = await tokenAnchor(session);
   return session.kms.keystore.read(async (db) => {
-    const verdict = await verifyAuditChain(db);
+    const verdict = await verifyAuditChain(db, { expectedHeadHash: input.ExpectedHeadHash, anchor });
     const unpublished = await listUnpublished(db);
     return unpublished.length > 0 ? { ...verdict, Unpublished: unpublished } : verdict;
   });

@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import { access } from 'node:fs/promises';
 import { KmsError } from '../../src-shared/errors';
 import type { ProtectionLevel } from '../../src-shared/domain/keySpecs';
-import { Keystore } from '../keystore/keystore';
+import { Keystore, type OpenOptions } from '../keystore/keystore';
 import type { KeyBackend } from '../backends/backend';
 import { SoftwareBackend } from '../backends/software/softwareBackend';
 import { Pkcs11Backend } from '../backends/pkcs11/pkcs11Backend';
@@ -15,6 +15,7 @@ import { wipe } from '../crypto/wipe';
 import { carryOutDueWork, type DueWorkReport } from './kms/dueWork';
 import type { KmsContext } from './kms/context';
 import { Rehearsals } from './ceremony/byok/rehearsal';
+import { anchorHead, assertNotOlderThanAnchor } from './audit/anchor';
 
 /** Where the PKCS#11 token is, and how to get its PIN when a key on it is first used. */
 export interface HsmOptions {
@@ -37,6 +38,8 @@ export interface SessionOptions {
   creator?: string;
   /** Extra backends (HSM) beside the software one. */
   backends?: Partial<Record<ProtectionLevel, KeyBackend>>;
+  /** Only `npm run bench` sets this (to measure the freshness check); front doors never do. */
+  keystoreOpenOptions?: OpenOptions;
 }
 
 export class Session {
@@ -45,6 +48,7 @@ export class Session {
   private readonly creator: string;
   private readonly backends: Partial<Record<ProtectionLevel, KeyBackend>>;
   private kmsContext: KmsContext | null = null;
+  private readonly openOptions: OpenOptions;
 
   constructor(opts: SessionOptions) {
     this.keystorePath = opts.keystorePath;
@@ -58,6 +62,7 @@ export class Session {
         Pkcs11SessionManager.open({ modulePath: hsm.modulePath ?? null, tokenLabel: hsm.tokenLabel ?? null, pin: await hsm.pin() }),
       );
     }
+    this.openOptions = opts.keystoreOpenOptions ?? {};
     this.backends = { SOFTWARE: new SoftwareBackend(), ...(this.hsmBackend ? { HSM: this.hsmBackend } : {}), ...opts.backends };
   }
 
@@ -98,6 +103,20 @@ export class Session {
     await this.hsmBackend?.close();
   }
 
+  /**
+   * The session manager of the session's own token (the one HSM keys use, never a second
+   * login): with `connect`, logging in as an HSM key's first use would (Hsm.NotConfigured when no
+   * module is configured); without, only if already logged in (else undefined).
+   */
+  async tokenSessionManager(connect: boolean): Promise<Pkcs11SessionManager | undefined> {
+    if (!this.hsmBackend) {
+      if (!connect) return undefined;
+      throw new KmsError('Hsm.NotConfigured', 'No PKCS#11 module is configured for this session: give --pkcs11-module or KEYROOM_PKCS11_MODULE.');
+    }
+    if (!connect && !this.hsmBackend.connectedToken) return undefined;
+    return this.hsmBackend.sessionManager();
+  }
+
   /** The token the session is logged in to now (by LoginToken or by `pin()`), if any. */
   get loggedInToken(): TokenIdentity | undefined {
     return this.hsmBackend?.connectedToken;
@@ -135,7 +154,14 @@ export class Session {
   /** Open the keystore and carry out what fell due while it was closed. */
   async unlock(passphrase: Buffer): Promise<DueWorkReport> {
     if (this.kmsContext) await this.lock();
-    const keystore = await Keystore.open(this.keystorePath, passphrase);
+    const keystore = await Keystore.open(this.keystorePath, passphrase, this.openOptions);
+    try {
+      const manager = await this.tokenSessionManager(false);
+      if (manager) await assertNotOlderThanAnchor(keystore, manager);
+    } catch (e) {
+      await keystore.close();
+      throw e;
+    }
     this.kmsContext = { keystore, clock: this.clock, backends: this.backends, creator: this.creator };
     try {
       return await carryOutDueWork(this.kmsContext);
@@ -178,7 +204,22 @@ export class Session {
     const ctx = this.kmsContext;
     this.kmsContext = null;
     this.rehearsals.clear();
+    if (ctx) await this.anchorOnLock(ctx.keystore);
     await ctx?.keystore.close();
+  }
+
+  /**
+   * With the token logged in, the head is anchored on it as the keystore locks. Locking never
+   * fails for it: a token gone or an anchor this log does not continue leaves the anchor as it
+   * was, and VerifyAuditLog (and the next unlock with the token) reports the disagreement.
+   */
+  private async anchorOnLock(keystore: Keystore): Promise<void> {
+    try {
+      const manager = await this.tokenSessionManager(false);
+      if (manager) await anchorHead(keystore, manager);
+    } catch {
+      // see above
+    }
   }
 }
 

@@ -10,15 +10,16 @@ export const COMMON_ERRORS = ['Internal', 'InvalidParameter', 'MissingParameter'
 export const OPEN_ERRORS = ['Hsm.DeviceError', 'Hsm.KeyNotFound', 'Hsm.MechanismUnsupported', 'Hsm.NotConfigured', 'Hsm.PinIncorrect', 'Hsm.PinLocked', 'Hsm.TokenNotPresent', 'IncorrectPassphrase', 'Internal', 'InvalidCiphertext', 'InvalidParameter', 'InvalidParameter.Passphrase', 'Keystore.Io', 'Keystore.Locked', 'Keystore.NotAKeystore', 'Keystore.NotFound', 'Keystore.SchemaTooNew', 'Keystore.Tampered', 'NotFound.KeyVersion'] as const satisfies readonly ErrorCode[];
 
 export const OPERATION_ERRORS = {
-  InitKeystore: ['Internal', 'InvalidParameter.Passphrase', 'Keystore.AlreadyExists', 'Keystore.Io', 'Keystore.Locked', 'Keystore.Tampered'],
+  InitKeystore: ['Hsm.DeviceError', 'Hsm.KeyNotFound', 'Hsm.MechanismUnsupported', 'Hsm.NotConfigured', 'Hsm.PinIncorrect', 'Hsm.PinLocked', 'Hsm.TokenNotPresent', 'Internal', 'InvalidCiphertext', 'InvalidParameter', 'InvalidParameter.Passphrase', 'Keystore.AlreadyExists', 'Keystore.Io', 'Keystore.Locked', 'Keystore.Tampered'],
   GetKeystoreStatus: [],
   UnlockKeystore: ['Hsm.DeviceError', 'Hsm.KeyNotFound', 'Hsm.MechanismUnsupported', 'Hsm.NotConfigured', 'Hsm.PinIncorrect', 'Hsm.PinLocked', 'Hsm.TokenNotPresent', 'IncorrectPassphrase', 'Internal', 'InvalidCiphertext', 'InvalidParameter', 'InvalidParameter.Passphrase', 'Keystore.Io', 'Keystore.Locked', 'Keystore.NotAKeystore', 'Keystore.NotFound', 'Keystore.SchemaTooNew', 'Keystore.Tampered', 'NotFound.KeyVersion'],
-  LockKeystore: ['Internal', 'Keystore.Io', 'Keystore.Locked', 'Keystore.Tampered'],
+  LockKeystore: ['Hsm.DeviceError', 'Hsm.KeyNotFound', 'Hsm.MechanismUnsupported', 'Hsm.NotConfigured', 'Hsm.PinIncorrect', 'Hsm.PinLocked', 'Hsm.TokenNotPresent', 'Internal', 'InvalidCiphertext', 'InvalidParameter', 'Keystore.Io', 'Keystore.Locked', 'Keystore.Tampered'],
   ReportActivity: [],
   SetAutoLock: ['Internal', 'InvalidParameter'],
   ChangePassphrase: ['IncorrectPassphrase', 'Internal', 'InvalidParameter.Passphrase', 'Keystore.Io', 'Keystore.Locked', 'Keystore.Tampered'],
   BackupKeystore: ['AlreadyExists.File', 'Internal', 'InvalidParameter.OutputFile', 'Io.DiskFull', 'Io.Failed', 'Io.NotSupported', 'Io.PermissionDenied', 'Io.ReadOnly', 'Keystore.Io', 'Keystore.Locked', 'Keystore.Tampered', 'Rejected.UnsafeFolder'],
-  VerifyAuditLog: ['Internal', 'Keystore.Io', 'Keystore.Locked', 'Keystore.Tampered'],
+  VerifyAuditLog: ['Hsm.DeviceError', 'Hsm.KeyNotFound', 'Hsm.MechanismUnsupported', 'Hsm.NotConfigured', 'Hsm.PinIncorrect', 'Hsm.PinLocked', 'Hsm.TokenNotPresent', 'Internal', 'InvalidCiphertext', 'InvalidParameter', 'Keystore.Io', 'Keystore.Locked', 'Keystore.Tampered'],
+  AnchorAuditHead: ['Hsm.DeviceError', 'Hsm.KeyNotFound', 'Hsm.MechanismUnsupported', 'Hsm.NotConfigured', 'Hsm.PinIncorrect', 'Hsm.PinLocked', 'Hsm.TokenNotPresent', 'Internal', 'InvalidCiphertext', 'InvalidParameter', 'Keystore.Io', 'Keystore.Locked', 'Keystore.Tampered'],
   ExportAuditLog: ['AlreadyExists.File', 'Internal', 'InvalidParameter.OutputFile', 'Io.DiskFull', 'Io.Failed', 'Io.NotSupported', 'Io.PermissionDenied', 'Io.ReadOnly', 'Keystore.Io', 'Keystore.Locked', 'Keystore.Tampered', 'Rejected.UnsafeFolder'],
   ListAuditEvents: ['Internal', 'Keystore.Io', 'Keystore.Locked', 'Keystore.Tampered'],
   CreateKey: ['Cancelled', 'Hsm.DeviceError', 'Hsm.KeyNotFound', 'Hsm.MechanismUnsupported', 'Hsm.NotConfigured', 'Hsm.PinIncorrect', 'Hsm.PinLocked', 'Hsm.TokenNotPresent', 'Internal', 'InvalidCiphertext', 'InvalidParameter', 'InvalidParameter.KeyUsage', 'InvalidParameter.Origin', 'InvalidParameter.ProtectionLevel', 'InvalidParameter.RotationInterval', 'Keystore.Io', 'Keystore.Locked', 'Keystore.Tampered'],

@@ -15,6 +15,7 @@ export const APP_OPERATION_NAMES = [
   'ChangePassphrase',
   'BackupKeystore',
   'VerifyAuditLog',
+  'AnchorAuditHead',
   'ExportAuditLog',
   'ListAuditEvents',
   'CreateKey',

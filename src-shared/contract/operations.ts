@@ -145,7 +145,16 @@ export const OPERATIONS = {
     input: z.object({ OutputFile: filePathField }).strict(),
   }),
   VerifyAuditLog: op({
-    summary: 'Check the whole hash chain of the audit log and name the first bad entry; list outputs recorded but never published (Unpublished).',
+    summary:
+      'Check the whole hash chain of the audit log and name the first bad entry; with ExpectedHeadHash (a HeadHash written down earlier), also that it is this log\'s head or an earlier entry; with a logged-in token, also its anchor; list outputs recorded but never published (Unpublished).',
+    group: 'Audit',
+    keystore: 'open',
+    input: z
+      .object({ ExpectedHeadHash: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a HeadHash: 64 hexadecimal characters').optional() })
+      .strict(),
+  }),
+  AnchorAuditHead: op({
+    summary: 'Write the audit log\'s head onto the logged-in token (a private data object), so that a keystore put back from an older copy is reported later; also done when the keystore locks.',
     group: 'Audit',
     keystore: 'open',
     input: z.object({}).strict(),

@@ -164,7 +164,20 @@ export interface OperationOutputs {
   SetAutoLock: { AutoLockMinutes: number };
   ChangePassphrase: { Keystore: string };
   BackupKeystore: { OutputFile: string; Sha256: string } & StaleReport;
-  VerifyAuditLog: { Valid: boolean; Entries: number; HeadHash?: string; FirstBadEntry?: number; Reason?: string; Unpublished?: UnpublishedFile[] };
+  VerifyAuditLog: {
+    Valid: boolean;
+    Entries: number;
+    HeadHash?: string;
+    FirstBadEntry?: number;
+    Reason?: string;
+    /** The entry whose hash is the ExpectedHeadHash given (the head written down earlier). */
+    ExpectedHeadSeq?: number;
+    /** The entry anchored on the logged-in token, when this keystore has an anchor there. */
+    AnchorSeq?: number;
+    /** Outputs recorded in the log whose publication failed or was interrupted. */
+    Unpublished?: UnpublishedFile[];
+  };
+  AnchorAuditHead: { AnchorSeq: number; AnchorHash: string; ObjectLabel: string; TokenLabel: string; TokenSerial: string };
   ExportAuditLog: { OutputFile: string; Entries: number; Sha256: string } & StaleReport;
   ListAuditEvents: { Events: AuditEvent[] } & Paged;
 

@@ -3,6 +3,7 @@
  * - start-up of the built `keyroom` command (--help, ListKeys) beside bare Node and the KDF;
  * - unlock: opening the keystore vs the KDF it must pay (PBKDF2-HMAC-SHA512, 256,000 iterations);
  * - ListKeys over 10,000 keys: paging through the service vs a bare SELECT on the same file;
+ * - the freshness check (older pages spliced in): unlock, ListKeys and a write with it and without;
  * - sign/verify per second for each asymmetric spec: Keyroom's software backend (the crypto path
  *   every AsymmetricSign takes) and the full service call (with its audit entry and fsync), beside
  *   `openssl speed` and beside Node's own OpenSSL in this process.
@@ -33,6 +34,7 @@ import { benchOutputWriter } from './outputWriter';
 import { benchDigestFile } from './digest';
 import { benchSignFile } from './signFile';
 import { benchStartup } from './startup';
+import { benchFreshness } from './freshness';
 
 const SECONDS = Number(process.env.KEYROOM_BENCH_SECONDS ?? 1);
 const PASS = 'benchmark passphrase';
@@ -162,6 +164,8 @@ async function main() {
       startup: await benchStartup(dir),
       unlock: await benchUnlock(dir),
       listKeys10k: await benchListKeys(dir),
+      // The freshness check per open and per operation: with / without, beside the goal (1.05).
+      freshnessCheck: await benchFreshness(dir),
       signing: await benchSigning(dir),
       // Why SM2 runs on @noble/curves: the same loops with sm-crypto, and openssl speed sm2.
       sm2ImplementationChoice: await benchSm2(SECONDS),

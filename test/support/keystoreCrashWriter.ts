@@ -37,6 +37,8 @@ async function commitOne(ks: Keystore): Promise<number> {
     const row = await tx.get<{ value: string }>("SELECT value FROM meta WHERE name = 'counter'");
     const n = Number(row?.value ?? 0) + 1;
     await appendRows(tx, n, ROWS_PER_TX);
+    // The head beside the log, as appendAudit keeps it (the freshness check at open compares them).
+    await tx.run("INSERT INTO meta (name, value) VALUES ('audit_head', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [`${n * ROWS_PER_TX}:h`]);
     await tx.run(
       "INSERT INTO meta (name, value) VALUES ('counter', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
       [String(n)],

@@ -74,12 +74,39 @@ export interface ChainVerdict {
   HeadHash?: string;
   FirstBadEntry?: number;
   Reason?: string;
+  ExpectedHeadSeq?: number;
+  AnchorSeq?: number;
+}
+
+/** What witnesses outside the file say the log must contain. */
+export interface Witnesses {
+  /** A HeadHash written down earlier: it must be this log's head or an earlier entry. */
+  expectedHeadHash?: string;
+  /** The head anchored on a token, and which token, for the reason. */
+  anchor?: { seq: number; hash: string; token: string };
 }
 
 const PAGE = 2000;
+const ROLLED_BACK = 'the keystore was rolled back or replaced since that head was written down';
 
-/** Walk the chain in pages (constant memory) and name the first entry that does not hold. */
-export async function verifyAuditChain(db: SqlExecutor): Promise<ChainVerdict> {
+/**
+ * Walk the chain in pages (constant memory) and name the first entry that does not hold; then
+ * hold the log against what is known outside it: keys with no log at all, a head written down
+ * by the witnesses, the anchor on the token.
+ */
+export async function verifyAuditChain(db: SqlExecutor, witnesses: Witnesses = {}): Promise<ChainVerdict> {
+  let verdict = await walkChain(db);
+  if (verdict.Valid && verdict.Entries === 0) {
+    const keys = (await db.get<{ n: number }>('SELECT count(*) AS n FROM keys'))!.n;
+    // Every key was made by an operation that wrote an entry: an empty log lost them all.
+    if (keys > 0) verdict = { Valid: false, Entries: 0, FirstBadEntry: 1, Reason: `the log is empty but the keystore holds ${keys} key${keys === 1 ? '' : 's'}: its entries were removed` };
+  }
+  if (witnesses.expectedHeadHash !== undefined) verdict = await checkExpectedHead(db, verdict, witnesses.expectedHeadHash.toLowerCase());
+  if (witnesses.anchor) verdict = await checkAnchor(db, verdict, witnesses.anchor);
+  return verdict;
+}
+
+async function walkChain(db: SqlExecutor): Promise<ChainVerdict> {
   let prev = GENESIS_HASH;
   let expectedSeq = 1;
   let count = 0;
@@ -106,6 +133,40 @@ export async function verifyAuditChain(db: SqlExecutor): Promise<ChainVerdict> {
     return { Valid: false, Entries: count, FirstBadEntry: count + 1, Reason: `the log ends at entry ${count}, but its recorded head is ${head?.value ?? 'missing'}: newer entries were removed` };
   }
   return count === 0 ? { Valid: true, Entries: 0 } : { Valid: true, Entries: count, HeadHash: prev };
+}
+
+/** Valid only if `hash` is an entry of this (unbroken) chain; says which, or why not. */
+async function checkExpectedHead(db: SqlExecutor, v: ChainVerdict, hash: string): Promise<ChainVerdict> {
+  const found = await db.get<{ seq: number }>('SELECT seq FROM audit_log WHERE hash = ? ORDER BY seq LIMIT 1', [hash]);
+  if (!found) {
+    const why = `no entry of this log has the hash written down (${hash}): ${ROLLED_BACK}`;
+    return { ...v, Valid: false, Reason: v.Valid ? why : `${v.Reason}; and ${why}` };
+  }
+  if (!v.Valid) {
+    return { ...v, ExpectedHeadSeq: found.seq, Reason: `${v.Reason}; the hash written down is entry ${found.seq} of this log, but the chain is broken, so it proves nothing` };
+  }
+  return { ...v, ExpectedHeadSeq: found.seq };
+}
+
+/** The log must reach the anchored entry, with the anchored hash. */
+async function checkAnchor(db: SqlExecutor, v: ChainVerdict, anchor: { seq: number; hash: string; token: string }): Promise<ChainVerdict> {
+  const problem = await anchorProblem(db, anchor, anchor.token);
+  if (!problem) return { ...v, AnchorSeq: anchor.seq };
+  return { ...v, Valid: false, AnchorSeq: anchor.seq, Reason: v.Valid ? problem : `${v.Reason}; and ${problem}` };
+}
+
+/** Why this log is not a continuation of the anchored head, or undefined if it is. */
+export async function anchorProblem(db: SqlExecutor, anchor: { seq: number; hash: string }, token: string): Promise<string | undefined> {
+  const last = await db.get<{ seq: number }>('SELECT max(seq) AS seq FROM audit_log');
+  const headSeq = last?.seq ?? 0;
+  if (anchor.seq > headSeq) {
+    return `the keystore is older than its anchor on ${token}: the anchor is entry ${anchor.seq}, but the log ends at entry ${headSeq} (the keystore was rolled back or replaced since it was anchored)`;
+  }
+  const entry = await db.get<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = ?', [anchor.seq]);
+  if (entry?.hash !== anchor.hash) {
+    return `entry ${anchor.seq} is not the one anchored on ${token}: this log was replaced since it was anchored`;
+  }
+  return undefined;
 }
 
 /** Write the log as JSON lines into `handle` (the output writer's staged file), a page at a time. */
