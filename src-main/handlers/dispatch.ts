@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { KmsError, type ErrorData } from '../../src-shared/errors';
+import { boundEchoes, echo } from '../../src-shared/echo';
 import { OPERATIONS, isOperationName, type OperationName } from '../../src-shared/contract/operations';
 import type { DispatchResult } from '../../src-shared/contract/api';
 import { parseInput } from '../../src-shared/contract/validate';
@@ -19,8 +20,12 @@ export interface DispatchOptions {
   onProgress?: ProgressSink;
 }
 
-export function toErrorData(e: unknown, requestId: string): ErrorData {
-  if (e instanceof KmsError) return { Code: e.code, Message: e.message, RequestId: requestId };
+/**
+ * An error as data. `input` is what the caller sent: a message never repeats more than ECHO_CAP
+ * characters of any of its values (boundEchoes, the one place that holds for every message).
+ */
+export function toErrorData(e: unknown, requestId: string, input?: unknown): ErrorData {
+  if (e instanceof KmsError) return { Code: e.code, Message: boundEchoes(e.message, input), RequestId: requestId };
   // Not ours: a library's message may quote its inputs (a key, a scalar), so only its class
   // name crosses the boundary; the RequestId ties the report to the audit log.
   const kind = e instanceof Error ? e.name : typeof e;
@@ -30,7 +35,7 @@ export function toErrorData(e: unknown, requestId: string): ErrorData {
 export async function dispatch(session: Session, name: string, rawInput: unknown, opts: DispatchOptions = {}): Promise<DispatchResult> {
   const requestId = randomUUID();
   try {
-    if (!isOperationName(name)) throw new KmsError('InvalidParameter', `Unknown operation ${name}.`);
+    if (!isOperationName(name)) throw new KmsError('InvalidParameter', `Unknown operation ${echo(name)}.`);
     const input = parseInput(name, rawInput);
     // Registered before any await, so that a CancelOperation sent right after finds it.
     const operationId = OPERATIONS[name].longRunning ? (input as { OperationId?: string }).OperationId : undefined;
@@ -45,6 +50,6 @@ export async function dispatch(session: Session, name: string, rawInput: unknown
       running.end();
     }
   } catch (e) {
-    return { ok: false, error: toErrorData(e, requestId) };
+    return { ok: false, error: toErrorData(e, requestId, rawInput) };
   }
 }

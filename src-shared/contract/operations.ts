@@ -37,7 +37,9 @@ import {
   importTokenField,
   sm2CiphertextEncodingField,
   rehearsalIdField,
+  outputPathField,
 } from './fields';
+import { importTokenProblem } from '../domain/byokTargets';
 
 /** What an operation needs before its handler runs. */
 export type KeystoreNeed = 'none' | 'open';
@@ -159,7 +161,7 @@ export const OPERATIONS = {
     summary: 'Write an encrypted copy of the keystore that opens with the same passphrase.',
     group: 'Keystore',
     keystore: 'open',
-    input: z.object({ OutputFile: filePathField }).strict(),
+    input: z.object({ OutputFile: outputPathField }).strict(),
     errors: ['AlreadyExists.File', 'InvalidParameter.OutputFile', 'Keystore.Io'],
   }),
   VerifyAuditLog: op({
@@ -173,7 +175,7 @@ export const OPERATIONS = {
     summary: 'Write the audit log as JSON lines to a new file.',
     group: 'Audit',
     keystore: 'open',
-    input: z.object({ OutputFile: filePathField }).strict(),
+    input: z.object({ OutputFile: outputPathField }).strict(),
     errors: ['AlreadyExists.File', 'InvalidParameter.OutputFile', 'Keystore.Io'],
   }),
   ListAuditEvents: op({
@@ -421,7 +423,7 @@ export const OPERATIONS = {
     summary: 'Write the public key of an asymmetric key version to a new PEM file (never overwriting one).',
     group: 'Cryptography',
     keystore: 'open',
-    input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField, OutputFile: filePathField }).strict(),
+    input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField, OutputFile: outputPathField }).strict(),
     errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeySpec', 'AlreadyExists.File', 'InvalidParameter.OutputFile'],
   }),
   AsymmetricSign: op({
@@ -601,11 +603,16 @@ export const OPERATIONS = {
         TokenExpireTime: tokenExpireTimeField.optional(),
         CloudKeyId: z.string().min(1).max(1024).optional(),
         KeyEncryptionKeyId: z.string().min(1).max(1024).optional(),
-        OutputDir: filePathField,
+        OutputDir: outputPathField,
         Sm2CiphertextEncoding: sm2CiphertextEncodingField.optional(),
         Base64UrlPadding: boolField.optional(),
       })
-      .strict(),
+      .strict()
+      // The token goes into the cloud's import command as given: refuse what that cloud never issues.
+      .superRefine((v, ctx) => {
+        const problem = v.ImportToken === undefined ? undefined : importTokenProblem(v.Target, v.ImportToken);
+        if (problem) ctx.addIssue({ code: 'custom', path: ['ImportToken'], message: problem });
+      }),
     errors: [
       ...HSM_ERRORS,
       ...KEY_ERRORS,
@@ -618,6 +625,7 @@ export const OPERATIONS = {
       'InvalidParameter.PublicKey',
       'InvalidParameter.TokenExpireTime',
       'Import.TokenExpired',
+      'Import.TokenInvalid',
       'MissingParameter',
       'InvalidParameter.OutputDir',
       'AlreadyExists.File',
@@ -645,7 +653,7 @@ export const OPERATIONS = {
         ExtendedKeyUsage: z.string().max(1024).optional(),
         BasicConstraints: z.string().max(64).optional(),
         Template: z.enum(CSR_TEMPLATES).optional(),
-        OutputFile: filePathField.optional(),
+        OutputFile: outputPathField.optional(),
         Encoding: z.enum(['PEM', 'DER']).optional(),
       })
       .strict(),
@@ -675,8 +683,8 @@ export const OPERATIONS = {
         KeyVersionId: keyVersionIdField.optional(),
         Algorithm: signingAlgorithmField,
         File: z.union([filePathField, z.array(filePathField).min(1, 'give at least one file').max(10_000)]).transform((v) => (Array.isArray(v) ? v : [v])),
-        Manifest: filePathField.optional(),
-        OutputDir: filePathField.optional(),
+        Manifest: outputPathField.optional(),
+        OutputDir: outputPathField.optional(),
         SignatureEncoding: z.enum(['raw', 'base64']).optional(),
         UserId: z.string().min(1).max(1024).optional(),
         OperationId: operationIdField.optional(),

@@ -6,7 +6,7 @@
  * been re-encrypted (all files written, or none).
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { KmsError } from '../../../../src-shared/errors';
 import type { OperationInput, OperationOutput } from '../../../../src-shared/contract/operations';
@@ -14,7 +14,8 @@ import { writeAllExclusive } from '../../../files/exclusiveFile';
 import { reEncrypt } from '../../kms/symmetric';
 import type { KmsContext } from '../../kms/context';
 import { throwIfCancelled, type OperationControl } from '../../operationControl';
-import { describeErrno, unreadable } from '../../../files/readFile';
+import { unreadable } from '../../../files/readFile';
+import { readSmallFile } from '../../../files/readBounded';
 
 const OP = 'ReEncryptFiles';
 /** A CiphertextBlob file is small; a bigger one is not one. */
@@ -22,12 +23,14 @@ const MAX_BLOB_FILE_BYTES = 2 * 1024 * 1024;
 const SUFFIX = '.reencrypted';
 
 async function readBlob(path: string): Promise<string> {
-  const st = await stat(path).catch((e: unknown) => {
-    throw unreadable(path, describeErrno(e));
-  });
-  if (!st.isFile()) throw unreadable(path, 'it is not a regular file');
-  if (st.size > MAX_BLOB_FILE_BYTES) throw new KmsError('InvalidParameter.InputFile', `${path} is ${st.size} bytes: not a file holding one CiphertextBlob.`);
-  const text = (await readFile(path, 'utf8')).trim();
+  // Regular files only, checked after opening too (no wait on a FIFO), and at most one blob's size.
+  const text = (
+    await readSmallFile(path, MAX_BLOB_FILE_BYTES, (why) =>
+      /bytes/.test(why) ? new KmsError('InvalidParameter.InputFile', `${path} is not a file holding one CiphertextBlob: ${why}.`) : unreadable(path, why),
+    )
+  )
+    .toString('utf8')
+    .trim();
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) throw new KmsError('InvalidParameter.InputFile', `${path} does not hold one base64 CiphertextBlob.`);
   return text;
 }
