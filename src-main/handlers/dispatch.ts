@@ -12,6 +12,7 @@ import { parseInput } from '../../src-shared/contract/validate';
 import type { Session } from '../services/session';
 import { HANDLERS, type Handler } from './handlerTable';
 import { operationsOf, type ProgressSink } from './operationsUnderWay';
+import { recordRefusal } from './refusals';
 
 export type { DispatchResult };
 
@@ -34,9 +35,12 @@ export function toErrorData(e: unknown, requestId: string, input?: unknown): Err
 
 export async function dispatch(session: Session, name: string, rawInput: unknown, opts: DispatchOptions = {}): Promise<DispatchResult> {
   const requestId = randomUUID();
+  // Set once the input parsed: only then was something attempted that a refusal entry can record.
+  let attempted: { name: OperationName; input: Record<string, unknown> } | undefined;
   try {
     if (!isOperationName(name)) throw new KmsError('InvalidParameter', `Unknown operation ${echo(name)}.`);
     const input = parseInput(name, rawInput);
+    attempted = { name, input: input as Record<string, unknown> };
     // Registered before any await, so that a CancelOperation sent right after finds it.
     const operationId = OPERATIONS[name].longRunning ? (input as { OperationId?: string }).OperationId : undefined;
     const running = operationsOf(session).begin(name, operationId, opts.onProgress);
@@ -50,6 +54,9 @@ export async function dispatch(session: Session, name: string, rawInput: unknown
       running.end();
     }
   } catch (e) {
+    // After the operation's own transaction rolled back: a refusal gets its own entry, with
+    // this RequestId (refusals.ts says which codes, and why a locked keystore records none).
+    if (attempted) await recordRefusal(session, attempted.name, attempted.input, e, requestId);
     return { ok: false, error: toErrorData(e, requestId, rawInput) };
   }
 }
