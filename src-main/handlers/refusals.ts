@@ -6,7 +6,9 @@
  *
  * Not recorded: a malformed command line or an input the contract's schema refuses (nothing was
  * attempted; dispatch records only after the input parsed), things that do not exist (NotFound.*),
- * and failures of the machine rather than refusals (Keystore.*, Io.*, Hsm.TokenNotPresent ...).
+ * failures of the machine rather than refusals (Keystore.*, Io.*, Hsm.TokenNotPresent ...), and
+ * InvalidCiphertext: a blob that does not authenticate cannot be told from a mistyped or truncated
+ * one, and it names no key that can be trusted (the key id is inside the blob).
  * A refusal while the keystore is locked (LoginToken before unlocking, a wrong passphrase at
  * unlock) cannot be recorded: there is no open log to write to.
  */
@@ -38,8 +40,7 @@ export const REFUSAL_CODES = [
   // The token refused an operation on its key, or the key's object is missing from it.
   'Hsm.MechanismUnsupported',
   'Hsm.KeyNotFound',
-  // Material or a ciphertext that does not authenticate under the key: a probe or a mix-up.
-  'InvalidCiphertext',
+  // Import parameters or material refused for the key they name.
   'Import.TokenExpired',
   'Import.TokenInvalid',
   'Import.MaterialMismatch',

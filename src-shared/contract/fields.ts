@@ -102,7 +102,10 @@ const UNSAFE_NAME_CHARS = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
 /** Why `path` cannot be the name of an output, or undefined. */
 export function outputPathProblem(path: string): string | undefined {
-  if (path.trim() === '') return 'give a file name that is not only spaces';
+  // Blank as a whole, or a folder or file name in it that is only spaces ("out/   ").
+  if (path.trim() === '' || path.split(/[\\/]/).some((part) => part.length > 0 && part.trim() === '')) {
+    return 'give a file name that is not only spaces';
+  }
   const bad = UNSAFE_NAME_CHARS.exec(path);
   if (bad) {
     const cp = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
