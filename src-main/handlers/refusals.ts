@@ -15,7 +15,6 @@
 import type { ErrorCode } from '../../src-shared/errors';
 import { KmsError } from '../../src-shared/errors';
 import type { OperationName } from '../../src-shared/contract/operations';
-import { echo } from '../../src-shared/echo';
 import { parseBlob } from '../crypto/ciphertextBlob';
 import { appendAudit, type AuditDetails } from '../services/audit/auditLog';
 import { resolveKey } from '../services/kms/keyAccess';
@@ -92,12 +91,13 @@ export async function recordRefusal(session: Session, operation: OperationName, 
   try {
     const kms = session.kms;
     const details: Record<string, string> = { Code: error.code };
-    for (const f of NAMING_FIELDS) if (typeof input[f] === 'string') details[f] = echo(input[f]);
+    // The input passed the contract, which bounds each of these fields' length.
+    for (const f of NAMING_FIELDS) if (typeof input[f] === 'string') details[f] = input[f];
     const named = namedKey(input);
     await kms.keystore.transaction(async (tx) => {
       // Resolved when it can be (an alias to its key); otherwise the name stays in the details only.
       const keyId = named === undefined ? undefined : await resolveKey(tx, named).then((k) => k.key_id, () => undefined);
-      if (named !== undefined && keyId === undefined) details.KeyNamed = echo(named);
+      if (named !== undefined && keyId === undefined) details.KeyNamed = named;
       const keyVersionId = typeof input.KeyVersionId === 'string' && keyId !== undefined ? input.KeyVersionId : undefined;
       await appendAudit(
         tx,

@@ -27,6 +27,7 @@ import { outputPathProblem } from '../../../src-shared/contract/fields';
 import { main } from '../../../src-main/cli/main';
 import { atFileByteCap, isRequired, parameterNames } from '../../../src-main/cli/args';
 import { readSmallFile, readSmallFileSync } from '../../../src-main/files/readBounded';
+import { openHarness } from '../../support/kmsHarness';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -297,6 +298,28 @@ describe('@file inputs: regular files only, capped from the contract before read
     assert.throws(() => readSmallFileSync('/proc/self/maps', 16, refuse), /more than 16/);
     await assert.rejects(readSmallFile('/proc/self/maps', 16, refuse), /more than 16/);
     assert.ok(readSmallFileSync('/proc/self/maps', 1 << 20, refuse).length > 16);
+  });
+});
+
+describe('input files the services read: regular files only, at once', () => {
+  it('VerifyFile\'s SignatureFile and ReEncryptFiles\' File as a FIFO, a device or a folder: InvalidParameter.InputFile, no wait', async () => {
+    const h = await openHarness();
+    try {
+      const k = await h.call('CreateKey', { KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY' });
+      const aes = await h.call('CreateKey', { KeySpec: 'AES_256' });
+      const data = nodePath.join(dir, 'data.txt');
+      fs.writeFileSync(data, 'release');
+      for (const bad of [fifo, '/dev/zero', nodePath.join(dir, 'a-folder')]) {
+        await h.refuse('VerifyFile', { KeyId: k.KeyMetadata.KeyId, Algorithm: 'ECDSA_SHA_256', File: data, SignatureFile: bad }, 'InvalidParameter.InputFile');
+        await h.refuse('ReEncryptFiles', { File: [bad], DestinationKeyId: aes.KeyMetadata.KeyId }, 'InvalidParameter.InputFile');
+      }
+      // Larger than one signature / one blob: refused from its size, before reading.
+      await h.refuse('VerifyFile', { KeyId: k.KeyMetadata.KeyId, Algorithm: 'ECDSA_SHA_256', File: data, SignatureFile: oversized }, 'InvalidParameter');
+      await h.refuse('ReEncryptFiles', { File: [oversized], DestinationKeyId: aes.KeyMetadata.KeyId }, 'InvalidParameter.InputFile');
+      assert.ok(!fs.existsSync(`${oversized}.reencrypted`));
+    } finally {
+      await h.close();
+    }
   });
 });
 
