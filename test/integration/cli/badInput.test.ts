@@ -27,7 +27,8 @@ import { outputPathProblem } from '../../../src-shared/contract/fields';
 import { main } from '../../../src-main/cli/main';
 import { atFileByteCap, isRequired, parameterNames } from '../../../src-main/cli/args';
 import { readSmallFile, readSmallFileSync } from '../../../src-main/files/readBounded';
-import { openHarness } from '../../support/kmsHarness';
+import { openHarness, firstVersionOf } from '../../support/kmsHarness';
+import { dispatch } from '../../../src-main/handlers/dispatch';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -298,6 +299,51 @@ describe('@file inputs: regular files only, capped from the contract before read
     assert.throws(() => readSmallFileSync('/proc/self/maps', 16, refuse), /more than 16/);
     await assert.rejects(readSmallFile('/proc/self/maps', 16, refuse), /more than 16/);
     assert.ok(readSmallFileSync('/proc/self/maps', 1 << 20, refuse).length > 16);
+  });
+});
+
+describe('bad values through dispatch, against an open keystore with real keys (the app\'s path)', () => {
+  it('values the schema lets through reach the services: none gives Internal, a long echo, or a file on failure', async () => {
+    const h = await openHarness();
+    try {
+      const aes = (await h.call('CreateKey', { KeySpec: 'AES_256' })).KeyMetadata.KeyId;
+      const ec = (await h.call('CreateKey', { KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY' })).KeyMetadata.KeyId;
+      const hmac = (await h.call('CreateKey', { KeySpec: 'HMAC_256', KeyUsage: 'GENERATE/VERIFY_MAC' })).KeyMetadata.KeyId;
+      const versions = new Map<string, string>();
+      for (const k of [aes, ec, hmac]) versions.set(k, await firstVersionOf(h, k));
+      const keyFor = (op: string) => (/Asymmetric|Sign|Csr|PublicKey|VerifyFile|KeyCheckValue/.test(op) ? ec : /Mac/.test(op) ? hmac : aes);
+      // Operations that would end the session or change its passphrase are left to their own tests.
+      const skip = new Set(['InitKeystore', 'UnlockKeystore', 'LockKeystore', 'ChangePassphrase', 'LoginToken', 'LogoutToken']);
+      const values: readonly unknown[] = ['', '   ', 'x'.repeat(10_000), '\u202Eevil', 'a\u0000b', '{"a":', 'null', -1, 1e308, true, [], {}, ['a', 'b'], 'é'.repeat(300), '../../etc/passwd', '0f8fad5b-d9cb-469f-a165-70867728950e'];
+      let tries = 0;
+      for (const op of OPERATION_NAMES) {
+        if (skip.has(op)) continue;
+        const fields = Object.keys(OPERATIONS[op].input.shape).filter((f) => f !== 'OperationId');
+        const base: Record<string, unknown> = {};
+        for (const f of fields) {
+          if (!isRequired(op, f)) continue;
+          if (f === 'KeyId' || f === 'DestinationKeyId') base[f] = keyFor(op);
+          else if (f === 'KeyVersionId') base[f] = versions.get(keyFor(op));
+          else base[f] = sampleFor(op, f);
+        }
+        for (const f of fields) {
+          for (const v of values) {
+            const before = fs.readdirSync(outDir).sort();
+            const input = { ...base, [f]: v };
+            const r = await dispatch(h.session, op, input);
+            tries++;
+            if (r.ok) continue;
+            assert.notEqual(r.error.Code, 'Internal', `${op}.${f} = ${JSON.stringify(v).slice(0, 60)}: ${r.error.Message}`);
+            if (typeof v === 'string' && v.length > ECHO_CAP) assert.ok(!r.error.Message.includes(v.slice(0, ECHO_CAP + 1)), `${op}.${f}: long echo`);
+            assert.deepEqual(fs.readdirSync(outDir).sort(), before, `${op}.${f}: a refused call wrote a file`);
+          }
+        }
+      }
+      assert.ok(tries > 500, `${tries} tries`);
+      assert.equal((await h.call('VerifyAuditLog')).Valid, true);
+    } finally {
+      await h.close();
+    }
   });
 });
 
