@@ -61,6 +61,8 @@ export const ERROR_CODES = [
   'Hsm.DeviceError',
   'Hsm.NotConfigured',
   'Hsm.KeyNotFound',
+  /** DeleteOrphanHsmKey named token objects that a key version in this keystore still names. */
+  'Rejected.NotOrphan',
   /** A long-running operation stopped at the caller's request (CancelOperation); nothing was written. */
   'Cancelled',
   /** CancelOperation named an OperationId that is not under way (finished, or never started). */

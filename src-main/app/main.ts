@@ -4,14 +4,16 @@
  * installs them on the app, its sessions and its webContents, and the IPC binding is generated
  * from the contract in ipc.ts.
  */
-import { app, BrowserWindow, Menu, session as electronSessions, type MenuItemConstructorOptions } from 'electron';
+import { app, BrowserWindow, Menu, powerMonitor, session as electronSessions, type MenuItemConstructorOptions } from 'electron';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KmsError } from '../../src-shared/errors';
 import { Session } from '../services/session';
+import { attachAutoLock, type AutoLock } from '../services/autoLock';
 import { bindElectronIpc, trustedSender } from './ipc';
 import { hardenApp, hardenSession, type HardeningOptions } from './hardening';
+import { autoLockNoticeTo, lockWhenRendererFails, lockWhenSystemSleeps } from './lockTriggers';
 import { rendererBase, windowOptions } from './security';
 
 const RENDERER_INDEX = join(__dirname, '../renderer/index.html');
@@ -23,6 +25,7 @@ const DEV_TOOLS = !app.isPackaged && process.env.KEYROOM_DEVTOOLS === '1';
 const HARDENING: HardeningOptions = { rendererBase: RENDERER_BASE, devTools: DEV_TOOLS };
 
 let keyroom: Session | null = null;
+let autoLock: AutoLock | null = null;
 let mainWindow: BrowserWindow | null = null;
 
 /**
@@ -81,11 +84,28 @@ async function setupIpc(win: BrowserWindow): Promise<Session> {
   return session;
 }
 
+/**
+ * The keystore locks and the token logs out in this process, never on the window's word: after
+ * the idle minutes (the window only reports activity), and at once when the window's renderer
+ * dies or hangs, the machine sleeps or the screen locks. Attached before the page loads, so the
+ * window's first ReportActivity or SetAutoLock finds it.
+ */
+function setupAutoLock(win: BrowserWindow, session: Session): AutoLock {
+  const lock = attachAutoLock(session, {
+    onLocked: autoLockNoticeTo(win.webContents),
+    onLockFailed: (reason, e) => console.error(`Keyroom: locking (${reason}) failed (${e instanceof Error ? e.name : typeof e}).`),
+  });
+  lockWhenRendererFails(win.webContents, lock);
+  lockWhenSystemSleeps(powerMonitor, lock);
+  return lock;
+}
+
 async function start(): Promise<void> {
   hardenSession(electronSessions.defaultSession, HARDENING); // other sessions: as their webContents are created
   setupMenu();
   mainWindow = createWindow();
   keyroom = await setupIpc(mainWindow);
+  autoLock = setupAutoLock(mainWindow, keyroom);
   await mainWindow.loadFile(RENDERER_INDEX);
 }
 
@@ -96,6 +116,7 @@ function setupQuit(): void {
   app.on('will-quit', (event) => {
     if (disposed || !keyroom) return;
     event.preventDefault();
+    autoLock?.stop();
     void keyroom
       .dispose()
       .catch((e: unknown) => console.error(`Keyroom: closing the keystore failed (${e instanceof Error ? e.name : typeof e}).`))

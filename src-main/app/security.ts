@@ -58,7 +58,7 @@ export const PERMISSIONS = {
   fullscreen: { granted: false, why: 'the page cannot take over the screen; the window manager can' },
   geolocation: { granted: false, why: 'no location' },
   hid: { granted: false, why: 'tokens are reached through PKCS#11 in the main process, never WebHID' },
-  'idle-detection': { granted: false, why: 'auto-lock uses the app\'s own inactivity timer' },
+  'idle-detection': { granted: false, why: 'the auto-lock is the main process\'s own countdown, reset by the window\'s activity reports' },
   keyboardLock: { granted: false, why: 'the operator keeps every system shortcut' },
   media: { granted: false, why: 'no camera, no microphone' },
   mediaKeySystem: { granted: false, why: 'no DRM' },

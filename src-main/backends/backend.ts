@@ -4,7 +4,6 @@
  * (verify, asymmetric encrypt, GetPublicKey) need no backend: see crypto/publicKeyOps.ts.
  */
 import type { KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm, EncryptionAlgorithm } from '../../src-shared/domain/keySpecs';
-import type { MaterialForm, Sm2CiphertextEncoding, WrapScheme } from '../../src-shared/domain/byokTargets';
 
 /** What the keystore holds for one key version. */
 export interface StoredVersion {
@@ -34,25 +33,19 @@ export interface SealedBox {
   tag: Buffer;
 }
 
-/** Outbound BYOK: how to wrap a version's material for a cloud (one row of byokTargets.ts, resolved). */
-export interface ExportWrapRequest {
-  scheme: WrapScheme;
-  /** OAEP's hash, and MGF1's, for the RSA schemes. */
-  oaepHash?: 'sha1' | 'sha256';
-  /** The cloud's wrapping public key, DER SubjectPublicKeyInfo (RSA, or SM2 for the SM2 schemes). */
-  wrappingKey: Buffer;
-  materialForm: MaterialForm;
-  /** For the SM2 schemes. */
-  sm2Encoding?: Sm2CiphertextEncoding;
-}
+// The BYOK request and result belong to the layouts (crypto/byokLayouts.ts), the bottom layer.
+export type { ExportWrapRequest, WrappedMaterial } from '../crypto/byokLayouts';
+import type { ExportWrapRequest, WrappedMaterial } from '../crypto/byokLayouts';
 
-/**
- * The wrapped material. One blob for every scheme except the two-field ones (Huawei), where
- * `blob` is the wrapped ephemeral key and `privateKeyField` the material wrapped under it.
- */
-export interface WrappedMaterial {
-  blob: Buffer;
-  privateKeyField?: Buffer;
+/** One key object Keyroom made on a token, as the token describes it (no secret attribute is read). */
+export interface KeyroomTokenObject {
+  /** CKA_ID: what the keystore's key_versions.hsm_object_id holds. */
+  objectId: Buffer;
+  label: string;
+  objectClass: 'private' | 'public' | 'secret';
+  /** From a label of the form keyroom/<KeyId>/<KeyVersionId>. */
+  keyId?: string;
+  keyVersionId?: string;
 }
 
 export interface KeyBackend {
@@ -78,4 +71,11 @@ export interface KeyBackend {
   keyCheckValue(v: StoredVersion): Promise<Buffer>;
   /** Destroy whatever lives outside the keystore (token objects); the keystore rows go with the key. */
   destroy(v: StoredVersion): Promise<void>;
+  /**
+   * Token backends only: the key objects Keyroom made on the device (label `keyroom/...`), to find
+   * those no keystore row names (a crash between generating on the token and committing the row).
+   */
+  listKeyroomObjects?(): Promise<{ token: { label: string; serial: string }; objects: KeyroomTokenObject[] }>;
+  /** Token backends only: destroy the `keyroom/` key objects with this CKA_ID; returns what went. */
+  destroyKeyroomObjects?(objectId: Buffer): Promise<KeyroomTokenObject[]>;
 }

@@ -1,5 +1,6 @@
 /** `keyroom --help` and `keyroom <Operation> --help`, generated from the contract. */
 import { OPERATIONS, operationNamesFor, type OperationName } from '../../src-shared/contract/operations';
+import { COMMON_ERRORS, OPEN_ERRORS, OPERATION_ERRORS } from '../../src-shared/contract/errorCodes.generated';
 import { isRequired, parameterNames } from './args';
 
 const GLOBAL_HELP = `Global options:
@@ -36,7 +37,7 @@ export function operationHelp(name: OperationName): string {
   const lines = [`Usage: keyroom ${name}${params.map((p) => (isRequired(name, p) ? ` --${p} <value>` : ` [--${p} <value>]`)).join('')}`, '', def.summary];
   if (secrets.size) lines.push('', `Secrets (${[...secrets].join(', ')}) are read from a file, the environment or a prompt, never from arguments.`);
   // Cancelled answers CancelOperation, which is the app's: a command is stopped with Ctrl-C.
-  const codes = [...def.errors, 'InvalidParameter', 'MissingParameter', 'Internal'].filter((c, i, all) => c !== 'Cancelled' && all.indexOf(c) === i);
+  const codes = [...new Set<string>([...OPERATION_ERRORS[name], ...(def.keystore === 'open' ? OPEN_ERRORS : []), ...COMMON_ERRORS])].filter((c) => c !== 'Cancelled').sort();
   lines.push('', `Error codes: ${codes.join(', ')}`);
   lines.push('', GLOBAL_HELP);
   return lines.join('\n') + '\n';

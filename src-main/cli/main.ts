@@ -6,13 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { OPERATIONS } from '../../src-shared/contract/operations';
 import { parseInput } from '../../src-shared/contract/validate';
 import { KmsError, type ErrorData } from '../../src-shared/errors';
 import { boundEchoes } from '../../src-shared/echo';
-import { Session } from '../services/session';
-import { dispatch, toErrorData } from '../handlers/dispatch';
+import { KEYROOM_VERSION } from '../version';
 import { parseCommandLine, UsageError, type GlobalOptions } from './args';
 import { generalHelp, operationHelp } from './help';
 import { readSecret } from './secrets';
@@ -25,9 +24,14 @@ export function defaultKeystorePath(env: Env): string {
   return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'Keyroom', 'keystore.db');
 }
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+/**
+ * The services, the keystore and the native modules, loaded only to run an operation: `--help`,
+ * `--version` and a command line that does not parse answer without them (the bundle puts them in a chunk
+ * of their own, so they are not even parsed).
+ */
+async function loadRunner() {
+  const [{ Session }, { dispatch, toErrorData }] = await Promise.all([import('../services/session'), import('../handlers/dispatch')]);
+  return { Session, dispatch, toErrorData };
 }
 
 /** Where the command writes: the process's streams, or a test's buffers when run in-process. */
@@ -87,7 +91,7 @@ export async function main(argv: readonly string[], env: Env, out: CliOutput = P
     throw e;
   }
   if (cmd.kind === 'version') {
-    out.stdout(`keyroom ${version()}\n`);
+    out.stdout(`keyroom ${KEYROOM_VERSION}\n`);
     return 0;
   }
   if (cmd.kind === 'help') {
@@ -95,6 +99,7 @@ export async function main(argv: readonly string[], env: Env, out: CliOutput = P
     return 0;
   }
 
+  const { Session, dispatch, toErrorData } = await loadRunner();
   const explicitPath = cmd.globals.keystore ?? env.KEYROOM_KEYSTORE;
   const keystorePath = explicitPath ?? defaultKeystorePath(env);
   // The app's data folder is ours to make (0700) the first time a keystore is created there.

@@ -7,13 +7,34 @@
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, publicEncrypt, randomBytes, constants, type KeyObject } from 'node:crypto';
 import { KmsError } from '../../src-shared/errors';
 import { KEY_SPEC_INFO, type KeySpec } from '../../src-shared/domain/keySpecs';
-import type { ExportWrapRequest, WrappedMaterial } from '../backends/backend';
+import type { MaterialForm, Sm2CiphertextEncoding, WrapScheme } from '../../src-shared/domain/byokTargets';
 import { ecPointFromSpki, ecScalarFromPkcs8, spkiKeyObject } from './keyEncoding';
 import { aes256Block, kwpUnwrap, kwpWrap, sm4Block, type BlockCipher } from './keyWrapPad';
 import { rsaOaepDecrypt, rsaOaepEncrypt, rsaPkcs1DecryptFixedLength } from './rsa';
 import { sm2Decrypt, sm2Encrypt } from './sm2';
 import { sm4EcbDecrypt, sm4EcbEncrypt, SM4_KEY_LENGTH } from './sm4';
 import { wipe } from './wipe';
+
+/** Outbound BYOK: how to wrap a version's material for a cloud (one row of byokTargets.ts, resolved). */
+export interface ExportWrapRequest {
+  scheme: WrapScheme;
+  /** OAEP's hash, and MGF1's, for the RSA schemes. */
+  oaepHash?: 'sha1' | 'sha256';
+  /** The cloud's wrapping public key, DER SubjectPublicKeyInfo (RSA, or SM2 for the SM2 schemes). */
+  wrappingKey: Buffer;
+  materialForm: MaterialForm;
+  /** For the SM2 schemes. */
+  sm2Encoding?: Sm2CiphertextEncoding;
+}
+
+/**
+ * The wrapped material. One blob for every scheme except the two-field ones (Huawei), where
+ * `blob` is the wrapped ephemeral key and `privateKeyField` the material wrapped under it.
+ */
+export interface WrappedMaterial {
+  blob: Buffer;
+  privateKeyField?: Buffer;
+}
 
 /** K of the RSA envelopes: an AES-256 key. */
 const ENVELOPE_KEY_BYTES = 32;

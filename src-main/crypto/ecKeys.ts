@@ -3,7 +3,9 @@
  * (OpenSSL) generates wherever it has the curve; otherwise @noble/curves (and ./sm2 for SM2)
  * draw the scalar and ./keyEncoding writes the same DER OpenSSL would. Electron's Node is built
  * on BoringSSL, which has P-256 and P-384 but neither secp256k1 nor SM2. The provider is chosen
- * once per curve, at load, by generating and exporting one throwaway key natively.
+ * once per curve, on first use, by generating and exporting one throwaway key natively (not at
+ * load: four trial key generations would slow every start of the command line, most of which
+ * make no EC key).
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { NOBLE_CURVES } from './ecdsa';
@@ -36,13 +38,18 @@ function nativeKeygenWorks(curve: EcCurve): boolean {
   }
 }
 
+/** Each curve's provider as an enumerable getter that probes once, on first read. */
+function probedOnFirstRead(curves: readonly EcCurve[]): Readonly<Record<EcCurve, EcKeygenProvider>> {
+  const providers = {} as Record<EcCurve, EcKeygenProvider>;
+  for (const curve of curves) {
+    let found: EcKeygenProvider | undefined;
+    Object.defineProperty(providers, curve, { enumerable: true, get: () => (found ??= nativeKeygenWorks(curve) ? 'openssl' : 'noble') });
+  }
+  return Object.freeze(providers);
+}
+
 /** The key generation provider for each curve in this process. */
-export const EC_KEYGEN_PROVIDERS: Readonly<Record<EcCurve, EcKeygenProvider>> = {
-  prime256v1: nativeKeygenWorks('prime256v1') ? 'openssl' : 'noble',
-  secp256k1: nativeKeygenWorks('secp256k1') ? 'openssl' : 'noble',
-  secp384r1: nativeKeygenWorks('secp384r1') ? 'openssl' : 'noble',
-  SM2: nativeKeygenWorks('SM2') ? 'openssl' : 'noble',
-};
+export const EC_KEYGEN_PROVIDERS: Readonly<Record<EcCurve, EcKeygenProvider>> = probedOnFirstRead(['prime256v1', 'secp256k1', 'secp384r1', 'SM2']);
 
 /** `provider` is for tests that compare the providers; callers leave it out. */
 export function generateEcKeyPair(curve: EcCurve, provider: EcKeygenProvider = EC_KEYGEN_PROVIDERS[curve]): EcKeyPairDer {

@@ -9,7 +9,7 @@ import { KmsError } from '../../src-shared/errors';
 import { KEY_SPEC_INFO, MAC_DIGEST, type KeySpec } from '../../src-shared/domain/keySpecs';
 import type { MaterialForm } from '../../src-shared/domain/byokTargets';
 import { NOBLE_CURVES } from './ecdsa';
-import { ecScalarFromPkcs8, ecSpkiFromPoint } from './keyEncoding';
+import { ecScalarFromPkcs8, ecSpkiFromPoint, requireExactPkcs8 } from './keyEncoding';
 import { rsaSpkiFromPkcs8 } from './byokLayouts';
 import { sm2PublicKeyFromPrivate } from './sm2';
 import { sm4EcbEncrypt } from './sm4';
@@ -45,6 +45,8 @@ export function secretCheckValue(spec: KeySpec, material: Uint8Array): Buffer {
 /** The SPKI DER of the public half of asymmetric material in `form` (PKCS#8, or SM2's bare scalar). */
 export function publicKeyOfMaterial(spec: KeySpec, material: Uint8Array, form: MaterialForm): Buffer {
   const info = KEY_SPEC_INFO[spec];
+  // Checked as strictly as a cloud would: one DER PrivateKeyInfo, nothing after it.
+  if (form === 'pkcs8') requireExactPkcs8(material);
   if (info.family === 'RSA') return rsaSpkiFromPkcs8(material);
   if (info.family === 'SM2') {
     const d = form === 'sm2-scalar' ? Buffer.from(material) : ecScalarFromPkcs8(material, 32);

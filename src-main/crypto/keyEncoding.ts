@@ -139,3 +139,42 @@ export function keySpecOfSpki(spki: Uint8Array): KeySpec {
   if (point[0] !== 0x04) throw bad('The EC public key is not an uncompressed point.');
   return spec;
 }
+
+/**
+ * The length a DER element says it has (header and content), read from its first bytes; undefined
+ * when the header is not a definite DER length (X.690 10.1).
+ */
+export function derElementLength(der: Uint8Array): number | undefined {
+  if (der.length < 2) return undefined;
+  const first = der[1]!;
+  if (first < 0x80) return 2 + first;
+  const n = first & 0x7f;
+  if (n === 0 || n > 4 || der.length < 2 + n || der[2] === 0) return undefined;
+  let len = 0;
+  for (let i = 0; i < n; i++) len = len * 256 + der[2 + i]!;
+  return len < 0x80 ? undefined : 2 + n + len;
+}
+
+/**
+ * Refuse PKCS#8 that is not exactly one DER PrivateKeyInfo: what a strict importer (Python's
+ * `cryptography`, a cloud) does with the zero bytes a padding token's KWP leaves after it
+ * (backends/pkcs11/kwpProbe.ts). OpenSSL and Node stop reading at the end of the SEQUENCE and
+ * would not notice.
+ */
+export function requireExactPkcs8(material: Uint8Array): void {
+  const said = material[0] === 0x30 ? derElementLength(material) : undefined;
+  if (said === material.length) {
+    try {
+      AsnConvert.parse(material, PrivateKeyInfo);
+      return;
+    } catch {
+      // reported below
+    }
+  }
+  throw new KmsError(
+    'InvalidEncryptedKeyMaterial',
+    said === undefined
+      ? `The unwrapped material (${material.length} bytes) is not a DER PKCS#8 PrivateKeyInfo.`
+      : `The unwrapped PKCS#8 is ${material.length} bytes but its DER says ${said}: ${material.length > said ? 'bytes follow the key (a key wrap that counted its padding)' : 'it is truncated'}; a strict importer refuses it.`,
+  );
+}

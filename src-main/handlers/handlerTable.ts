@@ -13,6 +13,7 @@ import * as mac from '../services/kms/mac';
 import * as asymmetric from '../services/kms/asymmetric';
 import * as importMaterial from '../services/kms/importMaterial';
 import * as tokens from '../services/tokens';
+import * as orphanHsmKeys from '../services/kms/orphanHsmKeys';
 import { digestFile } from '../services/files/digestFile';
 import { checkImportParameters } from '../services/ceremony/byok/importParameters';
 import { getKeyCheckValue, wrapKeyMaterial } from '../services/ceremony/byok/wrapKeyMaterial';
@@ -42,6 +43,8 @@ export const HANDLERS: HandlerTable = {
   GetKeystoreStatus: (_i, c) => keystoreSession.getKeystoreStatus(c.session),
   UnlockKeystore: (i, c) => keystoreSession.unlockKeystore(c.session, i),
   LockKeystore: (_i, c) => keystoreSession.lockKeystore(c.session),
+  ReportActivity: (_i, c) => keystoreSession.reportActivity(c.session),
+  SetAutoLock: (i, c) => keystoreSession.setAutoLock(c.session, i),
   ChangePassphrase: (i, c) => keystoreOps.changePassphrase(c.session, i, c.requestId),
   BackupKeystore: (i, c) => keystoreOps.backupKeystore(c.session, i, c.requestId),
   VerifyAuditLog: (_i, c) => keystoreOps.verifyAuditLog(c.session),
@@ -89,6 +92,8 @@ export const HANDLERS: HandlerTable = {
   ListTokens: (_i, c) => tokens.listTokens(c.session),
   LoginToken: (i, c) => tokens.loginToken(c.session, i),
   LogoutToken: (_i, c) => tokens.logoutToken(c.session),
+  ListOrphanHsmKeys: (_i, c) => orphanHsmKeys.listOrphanHsmKeys(c.session.kms),
+  DeleteOrphanHsmKey: (i, c) => orphanHsmKeys.deleteOrphanHsmKey(c.session.kms, i, c.requestId),
 
   DigestFile: (i, c) => digestFile(i, c),
   CancelOperation: (i, c) => cancelOperation(c.session, i),

@@ -211,3 +211,19 @@ export async function wipeExpiredImportKeys(db: SqlExecutor, isoNow: string): Pr
 export async function deleteImportParamsExpiredBefore(db: SqlExecutor, isoBefore: string): Promise<number> {
   return (await db.run('DELETE FROM import_parameters WHERE expire_time <= ?', [isoBefore])).changes;
 }
+
+/** Every CKA_ID and KeyVersionId of an HSM version, to tell a token's orphan objects (ListOrphanHsmKeys). */
+export async function hsmVersionRefs(db: SqlExecutor): Promise<{ hsm_object_id: Buffer; key_version_id: string }[]> {
+  return db.all<{ hsm_object_id: Buffer; key_version_id: string }>('SELECT hsm_object_id, key_version_id FROM key_versions WHERE hsm_object_id IS NOT NULL');
+}
+
+/** The version that names this token object, by its CKA_ID or by the KeyVersionId in its label. */
+export async function versionNamingHsmObject(db: SqlExecutor, objectId: Buffer, keyVersionIds: readonly string[]): Promise<{ key_id: string; key_version_id: string } | undefined> {
+  const byId = await db.get<{ key_id: string; key_version_id: string }>('SELECT key_id, key_version_id FROM key_versions WHERE hsm_object_id = ? LIMIT 1', [objectId]);
+  if (byId) return byId;
+  for (const id of keyVersionIds) {
+    const byLabel = await db.get<{ key_id: string; key_version_id: string }>('SELECT key_id, key_version_id FROM key_versions WHERE key_version_id = ?', [id]);
+    if (byLabel) return byLabel;
+  }
+  return undefined;
+}

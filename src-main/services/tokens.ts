@@ -5,6 +5,7 @@ import { Pkcs11Module } from '../backends/pkcs11/module';
 import { listTokens as describeTokens } from '../backends/pkcs11/tokens';
 import type { TokenIdentity } from '../backends/pkcs11/sessionManager';
 import type { Session } from './session';
+import { listOrphanHsmKeys } from './kms/orphanHsmKeys';
 
 function loggedIn(t: TokenIdentity): LoggedInToken {
   return { Label: t.label, SerialNumber: t.serial, SlotId: t.slotId };
@@ -12,11 +13,28 @@ function loggedIn(t: TokenIdentity): LoggedInToken {
 
 export async function listTokens(session: Session): Promise<OperationOutput<'ListTokens'>> {
   const module = Pkcs11Module.open(session.hsmModulePath ?? null);
+  let out: OperationOutput<'ListTokens'>;
   try {
     const token = session.loggedInToken;
-    return { Module: module.info(), Tokens: describeTokens(module), ...(token ? { LoggedIn: loggedIn(token) } : {}) };
+    out = { Module: module.info(), Tokens: describeTokens(module), ...(token ? { LoggedIn: loggedIn(token) } : {}) };
   } finally {
     module.release();
+  }
+  const orphans = await orphanCount(session);
+  return orphans === undefined ? out : { ...out, OrphanHsmKeys: orphans };
+}
+
+/**
+ * With the keystore open and the token logged in, how many orphan HSM keys ListOrphanHsmKeys
+ * would list: the Tokens screen is where a crash's leftovers get noticed. Never a reason for
+ * ListTokens to fail: a token that cannot be read now just leaves the count out.
+ */
+async function orphanCount(session: Session): Promise<number | undefined> {
+  if (!session.isOpen || !session.loggedInToken) return undefined;
+  try {
+    return (await listOrphanHsmKeys(session.kms)).OrphanHsmKeys.length;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,12 +1,13 @@
 /**
- * The contract: every operation once, with its runtime input schema, what it needs from the
- * session, and the error codes it may return. The CLI, the IPC binding, the renderer client and
- * the e2e host are derived from this table; the handler table implements it.
+ * The contract: every operation once, with its runtime input schema and what it needs from the
+ * session. The CLI, the IPC binding, the renderer client and the e2e host are derived from this
+ * table; the handler table implements it. Error codes are derived from the code itself
+ * (errorCodes.generated.ts), because hand-kept lists drifted.
  */
 import { z } from 'zod';
-import type { ErrorCode } from '../errors';
 import type { OperationOutputs } from './types';
 import { CSR_TEMPLATES } from '../domain/csrRequest';
+import { AUTO_LOCK_MAX_MINUTES, AUTO_LOCK_MIN_MINUTES } from '../domain/autoLock';
 import {
   keyIdField,
   keyVersionIdField,
@@ -58,7 +59,6 @@ export interface OperationDef<I extends z.ZodObject = z.ZodObject> {
   keystore: KeystoreNeed;
   /** Secret inputs: the CLI never takes them as arguments, only from a file, env or a prompt. */
   secrets?: readonly (keyof z.infer<I> & string)[];
-  errors: readonly ErrorCode[];
   /** The front doors that offer the operation; both when absent. */
   frontDoors?: readonly FrontDoor[];
   /**
@@ -68,19 +68,6 @@ export interface OperationDef<I extends z.ZodObject = z.ZodObject> {
    */
   longRunning?: true;
 }
-
-const KEY_ERRORS = ['NotFound.Key', 'NotFound.Alias'] as const satisfies readonly ErrorCode[];
-/** What any operation that reaches a PKCS#11 token may also answer. */
-const HSM_ERRORS = [
-  'Hsm.NotConfigured',
-  'Hsm.ModuleNotFound',
-  'Hsm.TokenNotPresent',
-  'Hsm.PinIncorrect',
-  'Hsm.PinLocked',
-  'Hsm.MechanismUnsupported',
-  'Hsm.KeyNotFound',
-  'Hsm.DeviceError',
-] as const satisfies readonly ErrorCode[];
 const paging = { PageNumber: pageNumberField.optional(), PageSize: pageSizeField.optional() };
 
 /** GenerateDataKey and GenerateDataKeyWithoutPlaintext take the same input. */
@@ -92,7 +79,6 @@ const dataKeyInput = z
     EncryptionContext: encryptionContextField.optional(),
   })
   .strict();
-const DATA_KEY_ERRORS = [...HSM_ERRORS, ...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'InvalidParameter.NumberOfBytes'] as const satisfies readonly ErrorCode[];
 
 /** Keeps each entry's front doors as a literal type, so AppOperationName is known statically. */
 function op<I extends z.ZodObject, const D extends readonly FrontDoor[] = typeof FRONT_DOORS>(
@@ -101,18 +87,6 @@ function op<I extends z.ZodObject, const D extends readonly FrontDoor[] = typeof
   return def;
 }
 
-/** What opening a keystore can answer (Keystore.open and the due work it carries out). */
-const OPEN_ERRORS = [
-  'Keystore.NotFound',
-  'Keystore.NotAKeystore',
-  'Keystore.Tampered',
-  'Keystore.SchemaTooNew',
-  'Keystore.Locked',
-  'Keystore.Io',
-  'IncorrectPassphrase',
-  'InvalidParameter.Passphrase',
-] as const satisfies readonly ErrorCode[];
-
 export const OPERATIONS = {
   InitKeystore: op({
     summary: 'Create a new encrypted keystore (the passphrase comes from --passphrase-file, KEYROOM_PASSPHRASE or a prompt).',
@@ -120,7 +94,6 @@ export const OPERATIONS = {
     keystore: 'none',
     input: z.object({ Passphrase: passphraseField }).strict(),
     secrets: ['Passphrase'],
-    errors: ['Keystore.AlreadyExists', 'Keystore.Io', 'InvalidParameter.Passphrase'],
   }),
   GetKeystoreStatus: op({
     summary: 'Where the keystore file is, whether it exists, and whether it is unlocked in this session.',
@@ -128,7 +101,6 @@ export const OPERATIONS = {
     keystore: 'none',
     frontDoors: ['app'],
     input: z.object({}).strict(),
-    errors: [],
   }),
   UnlockKeystore: op({
     summary: 'Open the keystore with its passphrase for this session, and carry out what fell due while it was closed.',
@@ -137,7 +109,6 @@ export const OPERATIONS = {
     frontDoors: ['app'],
     input: z.object({ Passphrase: passphraseField }).strict(),
     secrets: ['Passphrase'],
-    errors: OPEN_ERRORS,
   }),
   LockKeystore: op({
     summary: 'Close the keystore: every operation that needs it answers Keystore.Locked until it is unlocked again.',
@@ -145,7 +116,20 @@ export const OPERATIONS = {
     keystore: 'none',
     frontDoors: ['app'],
     input: z.object({}).strict(),
-    errors: [],
+  }),
+  ReportActivity: op({
+    summary: 'The operator used the keyboard or mouse in the window: the main process restarts its auto-lock countdown (the window sends this at most every few seconds).',
+    group: 'Keystore',
+    keystore: 'none',
+    frontDoors: ['app'],
+    input: z.object({}).strict(),
+  }),
+  SetAutoLock: op({
+    summary: 'How many minutes (1 to 60) without activity in the window before the main process locks the keystore and logs out of the token; restarts the countdown.',
+    group: 'Keystore',
+    keystore: 'none',
+    frontDoors: ['app'],
+    input: z.object({ Minutes: intField(AUTO_LOCK_MIN_MINUTES, AUTO_LOCK_MAX_MINUTES) }).strict(),
   }),
   ChangePassphrase: op({
     summary: 'Re-encrypt the keystore under a new passphrase. The current one is the passphrase that opens it; the new one comes from --new-passphrase-file, KEYROOM_NEW_PASSPHRASE or a prompt.',
@@ -155,28 +139,24 @@ export const OPERATIONS = {
     // the keystore over. The command line passes the one it unlocked with.
     input: z.object({ CurrentPassphrase: z.string().min(1, 'give the current passphrase').max(1024), NewPassphrase: passphraseField }).strict(),
     secrets: ['CurrentPassphrase', 'NewPassphrase'],
-    errors: ['IncorrectPassphrase', 'InvalidParameter.Passphrase', 'Keystore.Io'],
   }),
   BackupKeystore: op({
     summary: 'Write an encrypted copy of the keystore that opens with the same passphrase.',
     group: 'Keystore',
     keystore: 'open',
     input: z.object({ OutputFile: outputPathField }).strict(),
-    errors: ['AlreadyExists.File', 'InvalidParameter.OutputFile', 'Keystore.Io'],
   }),
   VerifyAuditLog: op({
     summary: 'Check the whole hash chain of the audit log and name the first bad entry.',
     group: 'Audit',
     keystore: 'open',
     input: z.object({}).strict(),
-    errors: [],
   }),
   ExportAuditLog: op({
     summary: 'Write the audit log as JSON lines to a new file.',
     group: 'Audit',
     keystore: 'open',
     input: z.object({ OutputFile: outputPathField }).strict(),
-    errors: ['AlreadyExists.File', 'InvalidParameter.OutputFile', 'Keystore.Io'],
   }),
   ListAuditEvents: op({
     summary: 'Read the audit log, newest entry first, a page at a time; optionally one operation\'s or one key\'s entries only.',
@@ -189,7 +169,6 @@ export const OPERATIONS = {
         ...paging,
       })
       .strict(),
-    errors: [],
   }),
 
   CreateKey: op({
@@ -210,62 +189,48 @@ export const OPERATIONS = {
       })
       .strict(),
     longRunning: true,
-    errors: [...HSM_ERRORS, 'Cancelled',
-      'InvalidParameter.KeySpec',
-      'InvalidParameter.KeyUsage',
-      'InvalidParameter.ProtectionLevel',
-      'InvalidParameter.Origin',
-      'InvalidParameter.RotationInterval',
-    ],
   }),
   DescribeKey: op({
     summary: 'Show a key\'s metadata.',
     group: 'Keys',
     keystore: 'open',
     input: z.object({ KeyId: keyIdField }).strict(),
-    errors: KEY_ERRORS,
   }),
   ListKeys: op({
     summary: 'List keys, a page at a time.',
     group: 'Keys',
     keystore: 'open',
     input: z.object(paging).strict(),
-    errors: [],
   }),
   EnableKey: op({
     summary: 'Enable a disabled key.',
     group: 'Keys',
     keystore: 'open',
     input: z.object({ KeyId: keyIdField }).strict(),
-    errors: [...KEY_ERRORS, 'Rejected.KeyState'],
   }),
   DisableKey: op({
     summary: 'Disable a key: it encrypts, decrypts, signs and generates nothing until enabled.',
     group: 'Keys',
     keystore: 'open',
     input: z.object({ KeyId: keyIdField }).strict(),
-    errors: [...KEY_ERRORS, 'Rejected.KeyState'],
   }),
   ScheduleKeyDeletion: op({
     summary: 'Schedule a key\'s destruction after 7 to 30 days (default 30).',
     group: 'Keys',
     keystore: 'open',
     input: z.object({ KeyId: keyIdField, PendingWindowInDays: intField(7, 30).optional() }).strict(),
-    errors: [...KEY_ERRORS, 'Rejected.KeyState', 'InvalidParameter.PendingWindowInDays'],
   }),
   CancelKeyDeletion: op({
     summary: 'Cancel a scheduled deletion; the key returns to Enabled.',
     group: 'Keys',
     keystore: 'open',
     input: z.object({ KeyId: keyIdField }).strict(),
-    errors: [...KEY_ERRORS, 'Rejected.KeyState'],
   }),
   UpdateKeyDescription: op({
     summary: 'Change a key\'s description.',
     group: 'Keys',
     keystore: 'open',
     input: z.object({ KeyId: keyIdField, Description: z.string().max(8192) }).strict(),
-    errors: KEY_ERRORS,
   }),
   UpdateRotationPolicy: op({
     summary: 'Turn automatic rotation on or off; RotationInterval 7d to 730d (e.g. "365d" or "604800s").',
@@ -274,28 +239,24 @@ export const OPERATIONS = {
     input: z
       .object({ KeyId: keyIdField, EnableAutomaticRotation: boolField, RotationInterval: z.string().optional() })
       .strict(),
-    errors: [...KEY_ERRORS, 'InvalidParameter.RotationInterval', 'Rejected.KeySpec', 'Rejected.Origin'],
   }),
   CreateKeyVersion: op({
     summary: 'Make a new key version (the new primary for symmetric keys).',
     group: 'Versions',
     keystore: 'open',
     input: z.object({ KeyId: keyIdField }).strict(),
-    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.Origin'],
   }),
   DescribeKeyVersion: op({
     summary: 'Show one key version.',
     group: 'Versions',
     keystore: 'open',
     input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField }).strict(),
-    errors: [...KEY_ERRORS, 'NotFound.KeyVersion'],
   }),
   ListKeyVersions: op({
     summary: 'List a key\'s versions, newest first.',
     group: 'Versions',
     keystore: 'open',
     input: z.object({ KeyId: keyIdField, ...paging }).strict(),
-    errors: KEY_ERRORS,
   }),
 
   CreateAlias: op({
@@ -303,35 +264,30 @@ export const OPERATIONS = {
     group: 'Aliases',
     keystore: 'open',
     input: z.object({ AliasName: aliasNameField, KeyId: keyIdField }).strict(),
-    errors: [...KEY_ERRORS, 'InvalidParameter.AliasName', 'AlreadyExists.Alias', 'InvalidParameter'],
   }),
   UpdateAlias: op({
     summary: 'Point an alias at another key; both keys are untouched.',
     group: 'Aliases',
     keystore: 'open',
     input: z.object({ AliasName: aliasNameField, KeyId: keyIdField }).strict(),
-    errors: [...KEY_ERRORS, 'InvalidParameter.AliasName', 'InvalidParameter'],
   }),
   DeleteAlias: op({
     summary: 'Delete an alias; the key is untouched.',
     group: 'Aliases',
     keystore: 'open',
     input: z.object({ AliasName: aliasNameField }).strict(),
-    errors: ['NotFound.Alias', 'InvalidParameter.AliasName'],
   }),
   ListAliases: op({
     summary: 'List all aliases.',
     group: 'Aliases',
     keystore: 'open',
     input: z.object(paging).strict(),
-    errors: [],
   }),
   ListAliasesByKeyId: op({
     summary: 'List the aliases of one key.',
     group: 'Aliases',
     keystore: 'open',
     input: z.object({ KeyId: keyIdField, ...paging }).strict(),
-    errors: KEY_ERRORS,
   }),
 
   Encrypt: op({
@@ -345,7 +301,6 @@ export const OPERATIONS = {
         EncryptionContext: encryptionContextField.optional(),
       })
       .strict(),
-    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'InvalidParameter.EncryptionContext'],
   }),
   Decrypt: op({
     summary: 'Decrypt a CiphertextBlob made by Encrypt or GenerateDataKey; the key is found from the blob.',
@@ -354,7 +309,6 @@ export const OPERATIONS = {
     input: z
       .object({ CiphertextBlob: base64Field('CiphertextBlob'), EncryptionContext: encryptionContextField.optional() })
       .strict(),
-    errors: [...HSM_ERRORS, 'InvalidCiphertext', 'NotFound.Key', 'NotFound.KeyVersion', 'Rejected.KeyState'],
   }),
   ReEncrypt: op({
     summary: 'Decrypt and encrypt again under another key, without the plaintext leaving the keystore.',
@@ -371,21 +325,18 @@ export const OPERATIONS = {
         SourceEncryptionAlgorithm: encryptionAlgorithmField.optional(),
       })
       .strict(),
-    errors: [...HSM_ERRORS, 'InvalidCiphertext', ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'MissingParameter', 'Rejected.Algorithm'],
   }),
   GenerateDataKey: op({
     summary: 'Make a random data key; returns it in plaintext (base64) and encrypted under the key.',
     group: 'Cryptography',
     keystore: 'open',
     input: dataKeyInput,
-    errors: DATA_KEY_ERRORS,
   }),
   GenerateDataKeyWithoutPlaintext: op({
     summary: 'Make a random data key; returns it only encrypted under the key.',
     group: 'Cryptography',
     keystore: 'open',
     input: dataKeyInput,
-    errors: DATA_KEY_ERRORS,
   }),
   GenerateMac: op({
     summary: 'HMAC of a message (base64, at most 4096 bytes) with an HMAC key.',
@@ -394,7 +345,6 @@ export const OPERATIONS = {
     input: z
       .object({ KeyId: keyIdField, Message: base64Field('Message', 5464), MacAlgorithm: macAlgorithmField.optional() })
       .strict(),
-    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter'],
   }),
   VerifyMac: op({
     summary: 'Check an HMAC made by GenerateMac.',
@@ -409,7 +359,6 @@ export const OPERATIONS = {
         MacAlgorithm: macAlgorithmField.optional(),
       })
       .strict(),
-    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter'],
   }),
 
   GetPublicKey: op({
@@ -417,14 +366,12 @@ export const OPERATIONS = {
     group: 'Cryptography',
     keystore: 'open',
     input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField }).strict(),
-    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeySpec'],
   }),
   ExportPublicKey: op({
     summary: 'Write the public key of an asymmetric key version to a new PEM file (never overwriting one).',
     group: 'Cryptography',
     keystore: 'open',
     input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField, OutputFile: outputPathField }).strict(),
-    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeySpec', 'AlreadyExists.File', 'InvalidParameter.OutputFile'],
   }),
   AsymmetricSign: op({
     summary: 'Sign a digest (base64) computed by the caller with the algorithm\'s hash.',
@@ -438,7 +385,6 @@ export const OPERATIONS = {
         Digest: base64Field('Digest', 100),
       })
       .strict(),
-    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter.Digest', 'Rejected.KeySpec'],
   }),
   AsymmetricVerify: op({
     summary: 'Check a signature (base64) over a digest.',
@@ -453,7 +399,6 @@ export const OPERATIONS = {
         Value: base64Field('Value', 2000),
       })
       .strict(),
-    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter.Digest', 'Rejected.KeySpec'],
   }),
   AsymmetricEncrypt: op({
     summary: 'Encrypt a short message (base64) with an asymmetric key\'s public key.',
@@ -467,7 +412,6 @@ export const OPERATIONS = {
         Plaintext: base64Field('Plaintext', 8000),
       })
       .strict(),
-    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidParameter', 'Rejected.KeySpec'],
   }),
   AsymmetricDecrypt: op({
     summary: 'Decrypt with an asymmetric key\'s private key.',
@@ -481,7 +425,6 @@ export const OPERATIONS = {
         CiphertextBlob: base64Field('CiphertextBlob', 8000),
       })
       .strict(),
-    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'Rejected.KeyUsage', 'Rejected.Algorithm', 'InvalidCiphertext', 'Rejected.KeySpec'],
   }),
 
   GetParametersForImport: op({
@@ -495,7 +438,6 @@ export const OPERATIONS = {
         WrappingKeySpec: z.enum(['RSA_2048']),
       })
       .strict(),
-    errors: [...KEY_ERRORS, 'Rejected.Origin', 'Rejected.KeyState'],
   }),
   ImportKeyMaterial: op({
     summary: 'Import wrapped key material into an EXTERNAL key; KeyMaterialExpireUnix 0 means never.',
@@ -509,24 +451,12 @@ export const OPERATIONS = {
         KeyMaterialExpireUnix: intField(0, 253402300799).optional(),
       })
       .strict(),
-    errors: [
-      ...KEY_ERRORS,
-      'Rejected.Origin',
-      'Rejected.KeyState',
-      'Import.TokenExpired',
-      'Import.TokenInvalid',
-      'Import.MaterialMismatch',
-      'Import.MaterialLength',
-      'InvalidEncryptedKeyMaterial',
-      'InvalidParameter.KeyMaterialExpireUnix',
-    ],
   }),
   DeleteKeyMaterial: op({
     summary: 'Delete an EXTERNAL key\'s imported material; the key returns to PendingImport.',
     group: 'Import',
     keystore: 'open',
     input: z.object({ KeyId: keyIdField }).strict(),
-    errors: [...KEY_ERRORS, 'Rejected.Origin', 'Rejected.KeyState'],
   }),
 
   ListTokens: op({
@@ -534,7 +464,6 @@ export const OPERATIONS = {
     group: 'Tokens',
     keystore: 'none',
     input: z.object({}).strict(),
-    errors: ['Hsm.ModuleNotFound', 'Hsm.DeviceError'],
   }),
   LoginToken: op({
     summary: 'Log in to the PKCS#11 token with its user PIN, for the HSM keys used after; the PIN stays in the main process.',
@@ -544,7 +473,6 @@ export const OPERATIONS = {
     secrets: ['Pin'],
     // The command line asks for the PIN when an HSM key is first used; it keeps no login.
     frontDoors: ['app'],
-    errors: ['Hsm.ModuleNotFound', 'Hsm.TokenNotPresent', 'Hsm.PinIncorrect', 'Hsm.PinLocked', 'Hsm.DeviceError', 'Hsm.NotConfigured', 'InvalidParameter.TokenLabel'],
   }),
   LogoutToken: op({
     summary: 'Log out of the PKCS#11 token and forget its PIN; HSM keys then need LoginToken again.',
@@ -552,7 +480,24 @@ export const OPERATIONS = {
     keystore: 'none',
     input: z.object({}).strict(),
     frontDoors: ['app'],
-    errors: ['Hsm.DeviceError'],
+  }),
+
+  ListOrphanHsmKeys: op({
+    summary: 'List the key objects on the token that Keyroom made (label keyroom/<KeyId>/<KeyVersionId>) but no key version in this keystore names: left by a crash between generating on the token and recording the key.',
+    group: 'Tokens',
+    keystore: 'open',
+    input: z.object({}).strict(),
+  }),
+  DeleteOrphanHsmKey: op({
+    summary: 'Destroy the Keyroom key objects on the token with this CKA_ID (ObjectId, as ListOrphanHsmKeys shows it) or this label, after checking that no key version in this keystore names them; audited.',
+    group: 'Tokens',
+    keystore: 'open',
+    input: z
+      .object({
+        ObjectId: z.string().regex(/^(?:[0-9a-f]{2}){1,64}$/i, 'an ObjectId is the CKA_ID in hex, as ListOrphanHsmKeys shows it').optional(),
+        Label: z.string().regex(/^keyroom\/[0-9A-Za-z/-]{1,120}$/, 'a label of Keyroom\'s, keyroom/<KeyId>/<KeyVersionId>').optional(),
+      })
+      .strict(),
   }),
 
   DigestFile: op({
@@ -561,7 +506,6 @@ export const OPERATIONS = {
     keystore: 'none',
     input: z.object({ InputFile: filePathField, Algorithm: digestAlgorithmField, OperationId: operationIdField.optional() }).strict(),
     longRunning: true,
-    errors: ['InvalidParameter.InputFile', 'Cancelled'],
   }),
   CancelOperation: op({
     summary: 'Stop a long-running operation (by the OperationId its caller gave it) before it writes anything.',
@@ -569,7 +513,6 @@ export const OPERATIONS = {
     keystore: 'none',
     input: z.object({ OperationId: operationIdField }).strict(),
     frontDoors: ['app'],
-    errors: ['NotFound.Operation'],
   }),
   CheckImportParameters: op({
     summary: 'Check a cloud\'s import parameters before wrapping: the public key parses and fits the wrapping algorithm, the token has not expired; prints the key\'s fingerprint to read aloud.',
@@ -585,7 +528,6 @@ export const OPERATIONS = {
         TokenExpireTime: tokenExpireTimeField.optional(),
       })
       .strict(),
-    errors: ['InvalidParameter.WrappingAlgorithm', 'InvalidParameter.WrappingKeySpec', 'InvalidParameter.PublicKey', 'InvalidParameter.TokenExpireTime', 'Import.TokenExpired', 'Rejected.KeySpec'],
   }),
   WrapKeyMaterial: op({
     summary: 'Wrap an exportable key\'s material under a cloud\'s import public key and write the files the cloud\'s CLI takes, with a manifest (never overwriting a file).',
@@ -613,30 +555,12 @@ export const OPERATIONS = {
         const problem = v.ImportToken === undefined ? undefined : importTokenProblem(v.Target, v.ImportToken);
         if (problem) ctx.addIssue({ code: 'custom', path: ['ImportToken'], message: problem });
       }),
-    errors: [
-      ...HSM_ERRORS,
-      ...KEY_ERRORS,
-      'NotFound.KeyVersion',
-      'Rejected.KeyState',
-      'Rejected.KeySpec',
-      'Rejected.NotExportable',
-      'InvalidParameter.WrappingAlgorithm',
-      'InvalidParameter.WrappingKeySpec',
-      'InvalidParameter.PublicKey',
-      'InvalidParameter.TokenExpireTime',
-      'Import.TokenExpired',
-      'Import.TokenInvalid',
-      'MissingParameter',
-      'InvalidParameter.OutputDir',
-      'AlreadyExists.File',
-    ],
   }),
   GetKeyCheckValue: op({
     summary: 'The key check value witnesses compare: AES/SM4 cipher or HMAC of zero bytes (first 3 bytes, hex), or the SHA-256 of an asymmetric key\'s public key.',
     group: 'Ceremony',
     keystore: 'open',
     input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField.optional() }).strict(),
-    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyState', 'MissingParameter'],
   }),
   GenerateCsr: op({
     summary: 'A PKCS#10 certification request for an asymmetric key, signed by the key itself (inside the token for HSM keys), written to a new file when OutputFile is given.',
@@ -657,21 +581,6 @@ export const OPERATIONS = {
         Encoding: z.enum(['PEM', 'DER']).optional(),
       })
       .strict(),
-    errors: [
-      ...HSM_ERRORS,
-      ...KEY_ERRORS,
-      'NotFound.KeyVersion',
-      'Rejected.KeyState',
-      'Rejected.KeySpec',
-      'Rejected.KeyUsage',
-      'Rejected.Algorithm',
-      'InvalidParameter.Subject',
-      'InvalidParameter.SubjectAltNames',
-      'InvalidParameter.Extension',
-      'MissingParameter',
-      'AlreadyExists.File',
-      'InvalidParameter.OutputFile',
-    ],
   }),
   SignFile: op({
     summary: 'Sign files (or every file in a folder): each is hashed as a stream, only the digest goes to the key; writes <file>.sig beside it or in OutputDir, the public key, and optionally a signed SHA256SUMS-style manifest.',
@@ -691,22 +600,6 @@ export const OPERATIONS = {
       })
       .strict(),
     longRunning: true,
-    errors: [
-      ...HSM_ERRORS,
-      ...KEY_ERRORS,
-      'NotFound.KeyVersion',
-      'Rejected.KeyState',
-      'Rejected.KeyUsage',
-      'Rejected.KeySpec',
-      'Rejected.Algorithm',
-      'InvalidParameter.InputFile',
-      'InvalidParameter.OutputDir',
-      'InvalidParameter.OutputFile',
-      'InvalidParameter',
-      'MissingParameter',
-      'AlreadyExists.File',
-      'Cancelled',
-    ],
   }),
   VerifyFile: op({
     summary: 'Check a detached signature over a file with a keystore key or a public key PEM (signatures made elsewhere): Value false when it does not verify.',
@@ -725,7 +618,6 @@ export const OPERATIONS = {
       })
       .strict(),
     longRunning: true,
-    errors: [...KEY_ERRORS, 'NotFound.KeyVersion', 'Rejected.KeyUsage', 'Rejected.KeySpec', 'Rejected.Algorithm', 'InvalidParameter', 'InvalidParameter.PublicKey', 'InvalidParameter.InputFile', 'MissingParameter', 'Cancelled'],
   }),
   RotateAlias: op({
     summary: 'Rotate an alias to a new key with the same spec, usage and protection (same token for HSM keys), in one transaction; optionally disable the previous key or schedule its deletion.',
@@ -739,7 +631,6 @@ export const OPERATIONS = {
         Description: z.string().max(8192).optional(),
       })
       .strict(),
-    errors: [...HSM_ERRORS, 'NotFound.Alias', 'NotFound.Key', 'Rejected.KeyState', 'InvalidParameter', 'InvalidParameter.PendingWindowInDays'],
   }),
   ReEncryptFiles: op({
     summary: 'Re-encrypt files holding one CiphertextBlob each under another key (an alias after rotation), writing <file>.reencrypted beside each, never over a file.',
@@ -755,28 +646,24 @@ export const OPERATIONS = {
       })
       .strict(),
     longRunning: true,
-    errors: [...HSM_ERRORS, ...KEY_ERRORS, 'InvalidCiphertext', 'InvalidParameter.InputFile', 'AlreadyExists.File', 'Rejected.KeyState', 'Rejected.KeyUsage', 'NotFound.KeyVersion', 'Cancelled'],
   }),
   ListDueRotations: op({
     summary: 'The keys whose automatic rotation fell due (an offline machine has no scheduler): RotateDueKeys carries them out.',
     group: 'Versions',
     keystore: 'open',
     input: z.object({}).strict(),
-    errors: [],
   }),
   RotateDueKeys: op({
     summary: 'Carry out the automatic rotations that are due: a new primary version for each, once; a key whose token is absent waits.',
     group: 'Versions',
     keystore: 'open',
     input: z.object({}).strict(),
-    errors: [...HSM_ERRORS],
   }),
   GetAliasHistory: op({
     summary: 'Which keys an alias pointed to, when, and by which request, read from the audit log.',
     group: 'Aliases',
     keystore: 'open',
     input: z.object({ AliasName: aliasNameField }).strict(),
-    errors: [],
   }),
   PrepareRehearsal: op({
     summary: 'Play the cloud for a rehearsal: a stand-in wrapping key pair and import token for the target (the private half stays in the main process).',
@@ -786,7 +673,6 @@ export const OPERATIONS = {
       .object({ Target: byokTargetField, WrappingAlgorithm: byokAlgorithmField, WrappingKeySpec: wrappingKeySpecField.optional(), KeySpec: keySpecField })
       .strict(),
     frontDoors: ['app'],
-    errors: ['InvalidParameter.WrappingAlgorithm', 'InvalidParameter.WrappingKeySpec', 'Rejected.KeySpec'],
   }),
   CheckRehearsal: op({
     summary: 'Unwrap a rehearsal\'s output with the stand-in private key and compare the material with the manifest\'s key check value.',
@@ -794,7 +680,6 @@ export const OPERATIONS = {
     keystore: 'open',
     input: z.object({ RehearsalId: rehearsalIdField, OutputDir: filePathField }).strict(),
     frontDoors: ['app'],
-    errors: ['NotFound.Rehearsal', 'InvalidParameter.OutputDir', 'InvalidEncryptedKeyMaterial'],
   }),
 } as const;
 

@@ -79,6 +79,34 @@ export interface LoggedInToken {
 
 export type DigestAlgorithm = 'SHA_256' | 'SHA_384' | 'SM3';
 
+/** A token named by its label and serial number. */
+export interface TokenRef {
+  Label: string;
+  SerialNumber: string;
+}
+
+/** Key objects on a token with one CKA_ID and a keyroom/ label that no key version in this keystore names. */
+export interface OrphanHsmKey {
+  /** CKA_ID in hex: what DeleteOrphanHsmKey takes. */
+  ObjectId: string;
+  Label: string;
+  /** From the label, when it has the form keyroom/<KeyId>/<KeyVersionId>. */
+  KeyId?: string;
+  KeyVersionId?: string;
+  /** The object classes found: private and public (a key pair), or secret. */
+  Objects: ('private' | 'public' | 'secret')[];
+}
+
+/** ListOrphanHsmKeys. */
+export interface OrphanHsmKeys {
+  Token: TokenRef;
+  /** How many key objects with a keyroom/ label the token holds (orphans or not). */
+  KeyroomObjects: number;
+  OrphanHsmKeys: OrphanHsmKey[];
+  /** What "orphan" can and cannot tell: another keystore may share the token. */
+  Note: string;
+}
+
 /** ListTokens: a PKCS#11 library and the tokens in its slots. */
 export interface ModuleInfoJson {
   Path: string;
@@ -131,6 +159,9 @@ export interface OperationOutputs {
   /** What fell due while the keystore was closed and was carried out (or deferred) on opening. */
   UnlockKeystore: { Keystore: string; DestroyedKeys: string[]; ExpiredMaterial: string[]; DeferredKeys: string[] };
   LockKeystore: { Keystore: string };
+  ReportActivity: Empty;
+  /** The delay now in force in the main process. */
+  SetAutoLock: { AutoLockMinutes: number };
   ChangePassphrase: { Keystore: string };
   BackupKeystore: { OutputFile: string; Sha256: string };
   VerifyAuditLog: { Valid: boolean; Entries: number; HeadHash?: string; FirstBadEntry?: number; Reason?: string };
@@ -181,9 +212,12 @@ export interface OperationOutputs {
   DeleteKeyMaterial: Empty;
 
   ExportPublicKey: { KeyId: string; KeyVersionId: string; OutputFile: string; Sha256: string; Fingerprint: string };
-  ListTokens: { Module: ModuleInfoJson; Tokens: TokenDescription[]; LoggedIn?: LoggedInToken };
+  /** OrphanHsmKeys: with the keystore open and a token logged in, how many ListOrphanHsmKeys lists. */
+  ListTokens: { Module: ModuleInfoJson; Tokens: TokenDescription[]; LoggedIn?: LoggedInToken; OrphanHsmKeys?: number };
   LoginToken: LoggedInToken;
   LogoutToken: Empty;
+  ListOrphanHsmKeys: OrphanHsmKeys;
+  DeleteOrphanHsmKey: { Token: TokenRef; Deleted: OrphanHsmKey };
   DigestFile: { InputFile: string; Size: number; Algorithm: DigestAlgorithm; Digest: string };
   CancelOperation: { Cancelled: true };
 

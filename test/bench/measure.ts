@@ -30,3 +30,10 @@ export async function ratePerSecondAsync(seconds: number, op: () => unknown): Pr
 }
 
 export const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** Median of a list of numbers (the middle one, or the mean of the middle two). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}

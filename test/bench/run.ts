@@ -1,5 +1,6 @@
 /**
  * `npm run bench`: ratios measured side by side in one run, printed as one JSON document.
+ * - start-up of the built `keyroom` command (--help, ListKeys) beside bare Node and the KDF;
  * - unlock: opening the keystore vs the KDF it must pay (PBKDF2-HMAC-SHA512, 256,000 iterations);
  * - ListKeys over 10,000 keys: paging through the service vs a bare SELECT on the same file;
  * - sign/verify per second for each asymmetric spec: Keyroom's software backend (the crypto path
@@ -30,6 +31,7 @@ import { benchHsm } from './hsm';
 import { benchFallbacks } from './fallbacks';
 import { benchDigestFile } from './digest';
 import { benchSignFile } from './signFile';
+import { benchStartup } from './startup';
 
 const SECONDS = Number(process.env.KEYROOM_BENCH_SECONDS ?? 1);
 const PASS = 'benchmark passphrase';
@@ -155,6 +157,8 @@ async function main() {
     const result = {
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version, openssl: process.versions.openssl },
       secondsPerMeasurement: SECONDS,
+      // The built command's start-up beside `node -e 0` (first, before the heavy runs below).
+      startup: await benchStartup(dir),
       unlock: await benchUnlock(dir),
       listKeys10k: await benchListKeys(dir),
       signing: await benchSigning(dir),

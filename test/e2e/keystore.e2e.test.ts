@@ -1,7 +1,8 @@
 /**
  * The keystore screens in Chromium against the real handler table: create (passphrase twice,
- * strength advice), lock, a wrong passphrase refused on screen, unlock, auto-lock after
- * inactivity (Playwright's clock, not a sleep), backup (the file opens with the passphrase and its
+ * strength advice), lock, a wrong passphrase refused on screen, unlock, the main process's
+ * auto-lock after inactivity (the host's manual clock for its countdown, Playwright's for the
+ * window's activity reports: no sleep), backup (the file opens with the passphrase and its
  * SHA-256 is the one shown), and change passphrase (the old one then refused).
  */
 import { describe, it, before, after } from 'node:test';
@@ -10,9 +11,22 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keystore } from '../../src-main/keystore/keystore';
+import type { Page } from 'playwright-core';
 import { SHELLS, openUiWorld, createKeystoreViaUi, unlockViaUi, UI_PASSPHRASE, type UiWorld } from './uiSteps';
+import { callKeyroom } from './shellChecks';
 
 const NEW_PASSPHRASE = 'quartz meadow ferry compass 77';
+const SECOND = 1000;
+
+/**
+ * Let the window send what it holds back (its last activity report waits up to 15 s on
+ * Playwright's clock), then make one call through the same connection: the host handles calls in
+ * the order sent, so every report has reached the main process's countdown when it answers.
+ */
+async function windowSettled(page: Page): Promise<void> {
+  await page.clock.fastForward('00:20');
+  await callKeyroom(page, 'GetKeystoreStatus', {});
+}
 
 for (const shell of SHELLS) describe(`keystore screens (${shell.kind})`, { skip: shell.skip }, () => {
   let w: UiWorld;
@@ -63,23 +77,34 @@ for (const shell of SHELLS) describe(`keystore screens (${shell.kind})`, { skip:
     assert.equal((await w.keystoreIsOpen()), true);
   });
 
-  it('locks itself after the configured inactivity, and says why', async () => {
-    const { page } = w;
+  it('locks itself after the configured inactivity, in the main process, and says why', async (t) => {
+    const { page, host } = w;
+    if (!host) {
+      t.skip("the countdown runs in the app's main process, whose clock a test cannot move; the Chromium run covers it");
+      return;
+    }
+    const { lock, timers } = host.autoLock;
     await page.clock.install();
     await page.reload();
     // The keystore stayed open in the main process: a reloaded window finds it unlocked.
     await page.getByTestId('nav-keys').waitFor();
     await page.getByTestId('nav-keystore').click();
     await page.getByTestId('auto-lock').selectOption('2');
-    await page.clock.fastForward('01:30');
-    assert.equal((await w.keystoreIsOpen()), true, 'still open before the delay');
-    await page.getByTestId('auto-lock').focus(); // activity re-arms the timer
-    await page.keyboard.press('Shift');
-    await page.clock.fastForward('01:30');
-    assert.equal((await w.keystoreIsOpen()), true, 'activity restarted the delay');
-    await page.clock.fastForward('00:35');
+    await windowSettled(page);
+    assert.equal(lock.autoLockMinutes, 2, 'the main process took the delay chosen on screen');
+    timers.advance(90 * SECOND);
+    assert.equal(await w.keystoreIsOpen(), true, 'still open before the delay');
+    await page.getByTestId('auto-lock').focus();
+    await page.keyboard.press('Shift'); // activity in the window restarts main's countdown
+    await windowSettled(page);
+    timers.advance(90 * SECOND);
+    assert.equal(await w.keystoreIsOpen(), true, 'activity restarted the delay');
+    // The window's own clock moving on does nothing: only main's countdown locks.
+    await page.clock.fastForward('05:00');
+    assert.equal(await w.keystoreIsOpen(), true, 'the window holds no timer of its own');
+    timers.advance(35 * SECOND);
     await page.getByTestId('unlock').waitFor();
-    assert.equal((await w.keystoreIsOpen()), false);
+    assert.equal(await w.keystoreIsOpen(), false);
     assert.match((await page.getByTestId('locked-because').textContent()) ?? '', /after 2 minutes without activity/);
     await w.browser.screenshot('05-auto-locked');
     await unlockViaUi(page);
@@ -177,6 +202,27 @@ for (const shell of SHELLS) describe(`keystore screens (${shell.kind})`, { skip:
     assert.equal(await page.locator('dialog[open]').count(), 0);
     await page.getByTestId('lock').click();
     await unlockViaUi(page, NEW_PASSPHRASE); // unchanged: the new passphrase of the step before still opens it
+  });
+
+  it('leaves nothing open when the window dies: the main process locks one delay after its last report', async (t) => {
+    const { page, host } = w;
+    if (!host) {
+      t.skip("the countdown runs in the app's main process, whose clock a test cannot move; the Chromium run covers it");
+      return;
+    }
+    const { lock, timers } = host.autoLock;
+    assert.equal(await w.keystoreIsOpen(), true);
+    // The renderer process crashes (Chromium's own crash, through the DevTools protocol).
+    const crashed = new Promise<void>((resolve) => page.once('crash', () => resolve()));
+    const cdp = await page.context().newCDPSession(page);
+    void cdp.send('Page.crash').catch(() => undefined); // never answered: the renderer is gone
+    await crashed;
+    const left = timers.msToNext;
+    assert.ok(left !== undefined && left <= lock.autoLockMinutes * 60 * SECOND, 'the countdown runs on without the window');
+    timers.advance(left - 1);
+    assert.equal(await w.keystoreIsOpen(), true, 'not before the delay');
+    timers.advance(1);
+    assert.equal(await w.keystoreIsOpen(), false, 'locked, with no window left to ask for it');
   });
 
   it('made no outside connection and raised no page error', () => {

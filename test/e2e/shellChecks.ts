@@ -11,8 +11,8 @@ import type { ErrorCode } from '../../src-shared/errors';
 
 export const PASSPHRASE = 'correct horse battery staple';
 
-/** The operations' verbs; onProgress is the subscription, not a call. */
-type Verb = Exclude<keyof KeyroomApi, 'onProgress'>;
+/** The operations' verbs; onProgress and onAutoLock are the subscriptions, not calls. */
+type Verb = Exclude<keyof KeyroomApi, 'onProgress' | 'onAutoLock'>;
 type ResultOf<N extends Verb> = Awaited<ReturnType<KeyroomApi[N]>>;
 
 /** Call one verb of the page's `window.keyroom` and return its result as the page got it. */
@@ -41,7 +41,7 @@ export function assertRefused(result: DispatchResult, code: ErrorCode): void {
   assert.match(result.error.RequestId ?? '', /^[0-9a-f-]{36}$/);
 }
 
-/** `window.keyroom` has one verb per app operation and onProgress, and the page cannot replace them. */
+/** `window.keyroom` has one verb per app operation, onProgress and onAutoLock, and the page cannot replace them. */
 export async function checkApiShape(page: Page): Promise<void> {
   const shape = await page.evaluate(() => {
     const api = (window as unknown as { keyroom?: Record<string, unknown> }).keyroom;
@@ -49,7 +49,7 @@ export async function checkApiShape(page: Page): Promise<void> {
     return { names: Object.keys(api), functions: Object.values(api).every((v) => typeof v === 'function'), frozen: Object.isFrozen(api) };
   });
   assert.ok(shape, 'the page has no window.keyroom');
-  assert.deepEqual(shape.names, [...APP_OPERATION_NAMES, 'onProgress']);
+  assert.deepEqual(shape.names, [...APP_OPERATION_NAMES, 'onProgress', 'onAutoLock']);
   assert.equal(shape.functions, true);
   assert.equal(shape.frozen, true);
 }

@@ -98,3 +98,10 @@ export function sha256DigestInfo(digest: Uint8Array): Buffer {
   });
   return Buffer.from(AsnConvert.serialize(info));
 }
+
+/** A CK_ULONG attribute value (CKA_CLASS, CKA_VALUE_LEN): native-endian, 8 bytes on 64-bit hosts. */
+export function ulongAttribute(value: Buffer): number {
+  if (value.length >= 8) return Number(value.readBigUInt64LE(0));
+  if (value.length === 0) throw new KmsError('Hsm.DeviceError', 'The token returned an empty CK_ULONG attribute.');
+  return value.readUIntLE(0, value.length);
+}

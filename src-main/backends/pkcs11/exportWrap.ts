@@ -7,14 +7,21 @@
  * pkcs11js 2.1 cannot pass CK_RSA_AES_KEY_WRAP_PARAMS (a struct holding a pointer), so
  * OAEP(h)(K) || KWP(K, material) is always made in two steps with an ephemeral AES key generated
  * in the token; the bytes are the same as CKM_RSA_AES_KEY_WRAP's.
+ *
+ * The KWP part must be RFC 5649 exactly: its length field is the material's length. A token that
+ * counts its own zero padding there (SoftHSM 2.6.1, kwpProbe.ts) would hand the cloud the key
+ * followed by up to 7 zero bytes; such a wrap is refused unless the material is already a
+ * multiple of 8 bytes, since fixing it would mean unwrapping the key outside the token.
  */
 import { createPublicKey } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import { KmsError } from '../../../src-shared/errors';
 import type { ExportWrapRequest, WrappedMaterial } from '../backend';
 import { CKZ_DATA_SPECIFIED } from './constants';
+import { ulongAttribute } from './encoding';
 import { OAEP_PARAMS_REFUSED, ckrName, hasCkr } from './errors';
 import type { SessionLease } from './sessionManager';
+import { probeKwp } from './kwpProbe';
 import { KEYROOM_MECHANISMS as M } from './tokens';
 
 /** Room for KWP output: PKCS#8 of an RSA-4096 key is about 2.4 KB. */
@@ -147,7 +154,7 @@ function wrapOaep(s: SessionLease, hash: 'sha1' | 'sha256', wrapping: Buffer, wr
  * Wrap `target` (already checked extractable, scheme already allowed by refuseUnsupportedScheme)
  * under the cloud's RSA key, inside the token.
  */
-export function wrapInToken(s: SessionLease, target: Buffer, request: ExportWrapRequest, cloud: RsaWrappingKey): WrappedMaterial {
+export function wrapInToken(s: SessionLease, target: Buffer, request: ExportWrapRequest, cloud: RsaWrappingKey, keySpec: string): WrappedMaterial {
   const hash = request.oaepHash ?? 'sha256';
   let publicKey: Buffer | undefined;
   try {
@@ -170,7 +177,7 @@ export function wrapInToken(s: SessionLease, target: Buffer, request: ExportWrap
         return { blob: Buffer.from(s.p11.C_WrapKey(s.handle, { mechanism: M.RSA_PKCS }, publicKey, target, Buffer.alloc(cloud.bytes))) };
       case 'OAEP_KWP':
       case 'OAEP_KWP_FIELDS': {
-        const { oaepPart, kwpPart } = twoStep(s, hash, publicKey, target, cloud.bytes);
+        const { oaepPart, kwpPart } = twoStep(s, hash, publicKey, target, cloud.bytes, keySpec);
         return request.scheme === 'OAEP_KWP' ? { blob: Buffer.concat([oaepPart, kwpPart]) } : { blob: oaepPart, privateKeyField: kwpPart };
       }
       default:
@@ -181,8 +188,41 @@ export function wrapInToken(s: SessionLease, target: Buffer, request: ExportWrap
   }
 }
 
+/**
+ * The exact length of the target's material when the token tells it (a secret key's
+ * CKA_VALUE_LEN); undefined for a private key, whose PKCS#8 length depends on its secret
+ * components (DER INTEGER lengths) and is never readable outside the token.
+ */
+function materialLength(s: SessionLease, target: Buffer): number | undefined {
+  const [cls] = s.p11.C_GetAttributeValue(s.handle, target, [{ type: pkcs11js.CKA_CLASS }]);
+  if (!cls || ulongAttribute(cls.value) !== pkcs11js.CKO_SECRET_KEY) return undefined;
+  const [len] = s.p11.C_GetAttributeValue(s.handle, target, [{ type: pkcs11js.CKA_VALUE_LEN }]);
+  return len ? ulongAttribute(len.value) : undefined;
+}
+
+/**
+ * Refuse, before the target is wrapped, a KWP that would not be RFC 5649 exactly (kwpProbe.ts):
+ * a token that counts its zero padding in the MLI is fine only for material whose length is
+ * already a multiple of 8 (AES and HMAC keys); the PKCS#8 of a private key may be any length,
+ * and Keyroom never unwraps key material outside the token to cut the padding off.
+ */
+function refuseInexactKwp(s: SessionLease, target: Buffer, keySpec: string): number | undefined {
+  const length = materialLength(s, target);
+  if (length !== undefined && length % 8 === 0) return length;
+  if (probeKwp(s) === 'exact') return length;
+  const what = length === undefined ? `the PKCS#8 of a ${keySpec} private key (its length is not known outside the token and is seldom a multiple of 8)` : `a ${length}-byte ${keySpec} key`;
+  throw new KmsError(
+    'Hsm.MechanismUnsupported',
+    `Token "${s.token.label}" (serial ${s.token.serial}) cannot wrap ${what} with RFC 5649 exactly: its CKM_AES_KEY_WRAP_PAD pads the material to a multiple of 8 bytes first and counts the padding in the wrapped length ` +
+      '(SoftHSM 2.3 to 2.6.1, the newest release, do this), so the cloud would unwrap the key followed by up to 7 zero bytes, which strict importers refuse. ' +
+      'Keyroom does not unwrap key material outside the token to repair it. Alternatives: a token whose CKM_AES_KEY_WRAP_PAD follows RFC 5649 (check with a throwaway key first), ' +
+      'or a SOFTWARE key (ProtectionLevel SOFTWARE) for key material that is to be exported.',
+  );
+}
+
 /** OAEP(h)(K) and KWP(K, material), K an AES-256 key that exists only inside the token, briefly. */
-function twoStep(s: SessionLease, hash: 'sha1' | 'sha256', publicKey: Buffer, target: Buffer, k: number): { oaepPart: Buffer; kwpPart: Buffer } {
+function twoStep(s: SessionLease, hash: 'sha1' | 'sha256', publicKey: Buffer, target: Buffer, k: number, keySpec: string): { oaepPart: Buffer; kwpPart: Buffer } {
+  const length = refuseInexactKwp(s, target, keySpec);
   let ephemeral: Buffer | undefined;
   try {
     ephemeral = s.p11.C_GenerateKey(s.handle, { mechanism: M.AES_KEY_GEN }, [
@@ -202,6 +242,11 @@ function twoStep(s: SessionLease, hash: 'sha1' | 'sha256', publicKey: Buffer, ta
     // OAEP first: a token that refuses the hash refuses before the target is wrapped at all.
     const oaepPart = wrapOaep(s, hash, publicKey, ephemeral, k);
     const kwpPart = Buffer.from(s.p11.C_WrapKey(s.handle, { mechanism: M.AES_KEY_WRAP_PAD }, ephemeral, target, Buffer.alloc(KWP_OUTPUT_BYTES)));
+    // RFC 5649: 8 bytes of AIV plus the material rounded up to 8 (at least 16 bytes in all).
+    const expected = length === undefined ? undefined : 8 + Math.max(8, Math.ceil(length / 8) * 8);
+    if (kwpPart.length < 16 || kwpPart.length % 8 !== 0 || (expected !== undefined && kwpPart.length !== expected)) {
+      throw new KmsError('Hsm.DeviceError', `Token "${s.token.label}" returned ${kwpPart.length} bytes of CKM_AES_KEY_WRAP_PAD output${expected ? `, not the ${expected} RFC 5649 gives` : ''}; nothing was exported.`);
+    }
     return { oaepPart, kwpPart };
   } finally {
     destroyQuietly(s, ephemeral);

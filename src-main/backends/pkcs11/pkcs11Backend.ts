@@ -21,13 +21,14 @@ import {
   type MacAlgorithm,
   type SigningAlgorithm,
 } from '../../../src-shared/domain/keySpecs';
-import type { ExportWrapRequest, KeyBackend, NewMaterial, SealedBox, StoredVersion, WrappedMaterial } from '../backend';
+import type { ExportWrapRequest, KeyBackend, KeyroomTokenObject, NewMaterial, SealedBox, StoredVersion, WrappedMaterial } from '../backend';
 import { wipe } from '../../crypto/wipe';
 import { CKZ_DATA_SPECIFIED } from './constants';
 import { OAEP_PARAMS_REFUSED, hasCkr, keyNotFound } from './errors';
 import { CURVES, ecdsaRawToDer, ecPointFromAttribute, ecSpki, rsaSpki, sha256DigestInfo, type TokenCurve } from './encoding';
 import { HMAC_MECHANISM, generationPlan, requiredMechanisms } from './keyTemplates';
 import { emeOaepDecode } from './oaep';
+import { findKeyroomObjects } from './keyroomObjects';
 import { refuseUnsupportedScheme, requireExtractable, rsaWrappingKey, wrapInToken } from './exportWrap';
 import type { Pkcs11SessionManager, SessionLease, TokenIdentity } from './sessionManager';
 import { KEYROOM_MECHANISMS as M } from './tokens';
@@ -494,7 +495,7 @@ export class Pkcs11Backend implements KeyBackend {
     const cloud = rsaWrappingKey(request.wrappingKey);
     return this.withKey(v, secret ? 'secret' : 'private', 'wrap the key for export', (s, key) => {
       requireExtractable(s, key, v.keyId);
-      return wrapInToken(s, key, request, cloud);
+      return wrapInToken(s, key, request, cloud, v.keySpec);
     });
   }
 
@@ -535,6 +536,28 @@ export class Pkcs11Backend implements KeyBackend {
           ? `Token "${s.token.label}" lacks CKM_AES_ECB and gives no CKA_CHECK_VALUE, so it cannot compute the key check value of key ${v.keyId}.`
           : `Key ${v.keyId} lacks CKA_ENCRYPT (it may not encrypt) and token "${s.token.label}" gives no CKA_CHECK_VALUE, so its key check value cannot be computed.`,
       );
+    });
+  }
+
+  // ---- the token's inventory (orphans: keyroomObjects.ts) ---------------------------------------
+
+  async listKeyroomObjects(): Promise<{ token: { label: string; serial: string }; objects: KeyroomTokenObject[] }> {
+    const manager = await this.sessionManager();
+    return manager.run('list the Keyroom objects on the token', (s) => {
+      // Private objects are invisible without a login: an orphan's private half must not be missed.
+      manager.loginIfNeeded(s);
+      return { token: { label: s.token.label, serial: s.token.serial }, objects: findKeyroomObjects(s).map((x) => x.object) };
+    });
+  }
+
+  async destroyKeyroomObjects(objectId: Buffer): Promise<KeyroomTokenObject[]> {
+    const manager = await this.sessionManager();
+    return manager.run(`destroy the Keyroom objects with CKA_ID ${objectId.toString('hex')}`, (s) => {
+      manager.loginIfNeeded(s);
+      const found = findKeyroomObjects(s, objectId);
+      for (const { handle } of found) s.p11.C_DestroyObject(s.handle, handle);
+      for (const cls of Object.keys(CLASS)) this.handles.delete(`${objectId.toString('hex')}/${cls}`);
+      return found.map((x) => x.object);
     });
   }
 

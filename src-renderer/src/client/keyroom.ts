@@ -5,7 +5,7 @@
  * `window.keyroom`; both are built from the same contract.
  */
 import type { z } from 'zod';
-import type { DispatchResult, KeyroomApi, ProgressEvent } from '../../../src-shared/contract/api';
+import type { AutoLockNotice, DispatchResult, KeyroomApi, ProgressEvent } from '../../../src-shared/contract/api';
 import type { OperationName, OperationOutput, Operations } from '../../../src-shared/contract/operations';
 import type { ErrorCode } from '../../../src-shared/errors';
 
@@ -58,6 +58,14 @@ export async function call<N extends OperationName>(name: N, input: Input<N>): P
 /** Progress events of long-running operations; returns the unsubscribe function. */
 export function onProgress(listener: (event: ProgressEvent) => void): () => void {
   return api().onProgress(listener);
+}
+
+/** The main process locked the keystore and logged out of the token by itself; returns the unsubscribe function. */
+export function onAutoLock(listener: (notice: AutoLockNotice) => void): () => void {
+  // Subscribed as the keystore store is made: a page without window.keyroom must still render,
+  // and its first call says what is wrong (api()).
+  const keyroom = (window as { keyroom?: KeyroomApi }).keyroom;
+  return keyroom ? keyroom.onAutoLock(listener) : () => undefined;
 }
 
 /** A fresh OperationId for a long-running call (CancelOperation takes it back). */

@@ -59,6 +59,7 @@ const HEADLINES: Partial<Record<ErrorCode, string>> = {
   InvalidCiphertext: 'That is not ciphertext Keyroom can decrypt.',
   'Rejected.KeySpec': 'This kind of key (its key spec) cannot be used this way.',
   'Rejected.NotExportable': 'This key was not created exportable; its material never leaves Keyroom.',
+  'Rejected.NotOrphan': 'A key in this keystore still uses that token object; it was not destroyed.',
   'NotFound.Rehearsal': 'That rehearsal has ended (rehearsals end when the keystore locks).',
   Cancelled: 'Cancelled. Nothing was written.',
   Internal: 'Something went wrong inside Keyroom.',

@@ -1,23 +1,33 @@
 /**
  * The keystore's state as the window shows it: where the file is, whether it exists and is open,
- * and the inactivity auto-lock. Every other store empties itself when this one says "locked"
+ * and the auto-lock's delay. Every other store empties itself when this one says "locked"
  * (onLocked), so nothing read from an open keystore stays on screen after it closes.
+ *
+ * The auto-lock itself is the main process's (src-main/services/autoLock.ts): the window only
+ * reports the operator's keyboard and mouse activity (at most every ACTIVITY_REPORT_MS), asks for
+ * the delay the operator chose, and shows the unlock screen when main says it locked.
  */
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import { call, onKeystoreLocked, type Output } from '../client/keyroom';
+import { call, onAutoLock, onKeystoreLocked, type Output } from '../client/keyroom';
+import { AUTO_LOCK_CHOICES, DEFAULT_AUTO_LOCK_MINUTES, type AutoLockReason } from '../../../src-shared/domain/autoLock';
+
+export { AUTO_LOCK_CHOICES };
 
 const AUTO_LOCK_KEY = 'keyroom.autoLockMinutes';
-/** Minutes of inactivity before the keystore locks itself; 0 means never (not offered below 1). */
-export const AUTO_LOCK_CHOICES = [1, 2, 5, 10, 15, 30, 60] as const;
-const DEFAULT_AUTO_LOCK_MINUTES = 5;
+/**
+ * How often at most the window tells main about activity. The last activity of a burst is still
+ * reported (at the end of the interval), so the keystore never locks earlier than the delay after it.
+ */
+export const ACTIVITY_REPORT_MS = 15_000;
 
 function storedAutoLock(): number {
   const saved = Number(localStorage.getItem(AUTO_LOCK_KEY));
   return (AUTO_LOCK_CHOICES as readonly number[]).includes(saved) ? saved : DEFAULT_AUTO_LOCK_MINUTES;
 }
 
-export type LockReason = 'operator' | 'inactivity' | 'elsewhere';
+/** Who locked: the operator's Lock button, the main process by itself (and why), or found locked by a call. */
+export type LockReason = 'operator' | 'elsewhere' | AutoLockReason;
 
 export const useKeystoreStore = defineStore('keystore', () => {
   const path = ref('');
@@ -25,7 +35,8 @@ export const useKeystoreStore = defineStore('keystore', () => {
   const unlocked = ref(false);
   /** True until the first status answer: the window shows nothing but a wait until then. */
   const loading = ref(true);
-  const lastLock = ref<{ reason: LockReason; at: Date } | null>(null);
+  /** The last lock this window saw, and the delay then in force (for "after N minutes"). */
+  const lastLock = ref<{ reason: LockReason; at: Date; minutes: number } | null>(null);
   const lastUnlock = ref<Output<'UnlockKeystore'> | null>(null);
   const autoLockMinutes = ref(storedAutoLock());
 
@@ -38,20 +49,19 @@ export const useKeystoreStore = defineStore('keystore', () => {
   function becameLocked(reason: LockReason): void {
     const was = unlocked.value;
     unlocked.value = false;
-    stopAutoLock();
-    if (was) lastLock.value = { reason, at: new Date() };
+    if (was) lastLock.value = { reason, at: new Date(), minutes: autoLockMinutes.value };
     for (const listener of lockListeners) listener();
   }
 
   async function refresh(): Promise<void> {
     try {
+      // A new page (started, reloaded after a crash) tells main the delay the operator chose.
+      if (!delaySent) await sendAutoLockMinutes(autoLockMinutes.value);
       const status = await call('GetKeystoreStatus', {});
       path.value = status.Keystore;
       exists.value = status.Exists;
-      if (status.Unlocked && !unlocked.value) {
-        unlocked.value = true;
-        startAutoLock();
-      } else if (!status.Unlocked && unlocked.value) becameLocked('elsewhere');
+      if (status.Unlocked && !unlocked.value) unlocked.value = true;
+      else if (!status.Unlocked && unlocked.value) becameLocked('elsewhere');
     } finally {
       loading.value = false;
     }
@@ -63,7 +73,6 @@ export const useKeystoreStore = defineStore('keystore', () => {
     exists.value = true;
     unlocked.value = true;
     lastLock.value = null;
-    startAutoLock();
   }
 
   async function unlock(passphrase: string): Promise<Output<'UnlockKeystore'>> {
@@ -71,7 +80,6 @@ export const useKeystoreStore = defineStore('keystore', () => {
     unlocked.value = true;
     lastLock.value = null;
     lastUnlock.value = result;
-    startAutoLock();
     return result;
   }
 
@@ -92,30 +100,40 @@ export const useKeystoreStore = defineStore('keystore', () => {
     return call('BackupKeystore', { OutputFile: outputFile });
   }
 
-  // ---- auto-lock after inactivity ---------------------------------------------------------------
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const ACTIVITY = ['pointerdown', 'keydown', 'wheel'] as const;
-  const onActivity = () => armTimer();
+  // ---- the main process's auto-lock ------------------------------------------------------------
+  let delaySent = false;
+  async function sendAutoLockMinutes(minutes: number): Promise<void> {
+    const answer = await call('SetAutoLock', { Minutes: minutes });
+    delaySent = true;
+    autoLockMinutes.value = answer.AutoLockMinutes;
+  }
 
-  function armTimer(): void {
-    clearTimeout(timer);
-    if (!unlocked.value) return;
-    timer = setTimeout(() => void lock('inactivity'), autoLockMinutes.value * 60_000);
-  }
-  function startAutoLock(): void {
-    for (const type of ACTIVITY) window.addEventListener(type, onActivity, { passive: true, capture: true });
-    armTimer();
-  }
-  function stopAutoLock(): void {
-    clearTimeout(timer);
-    for (const type of ACTIVITY) window.removeEventListener(type, onActivity, { capture: true });
-  }
-  function setAutoLockMinutes(minutes: number): void {
+  /** The operator's choice: main enforces it (1 to 60 minutes), the window remembers it for next time. */
+  async function setAutoLockMinutes(minutes: number): Promise<void> {
     if (!(AUTO_LOCK_CHOICES as readonly number[]).includes(minutes)) return;
-    autoLockMinutes.value = minutes;
-    localStorage.setItem(AUTO_LOCK_KEY, String(minutes));
-    armTimer();
+    await sendAutoLockMinutes(minutes);
+    localStorage.setItem(AUTO_LOCK_KEY, String(autoLockMinutes.value));
   }
+
+  // Keyboard and mouse in the window restart main's countdown: the first at once, then at most
+  // one report per ACTIVITY_REPORT_MS, the last one of a burst at the end of its interval.
+  let lastReport = -Infinity;
+  let pendingReport: ReturnType<typeof setTimeout> | undefined;
+  function report(): void {
+    pendingReport = undefined;
+    lastReport = Date.now();
+    call('ReportActivity', {}).catch(() => undefined); // a lost report only brings the lock earlier
+  }
+  function onActivity(): void {
+    if (pendingReport !== undefined) return;
+    const wait = lastReport + ACTIVITY_REPORT_MS - Date.now();
+    if (wait <= 0) report();
+    else pendingReport = setTimeout(report, wait);
+  }
+  for (const type of ['pointerdown', 'keydown', 'wheel'] as const) window.addEventListener(type, onActivity, { passive: true, capture: true });
+
+  // Main locked by itself (inactivity, a hung window, sleep, screen lock): back to the unlock screen.
+  onAutoLock(({ Reason }) => becameLocked(Reason));
 
   // Any call that finds the keystore locked (the main process locked it) returns us to unlock.
   onKeystoreLocked(() => {

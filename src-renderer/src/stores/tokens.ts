@@ -14,6 +14,8 @@ export const useTokensStore = defineStore('tokens', () => {
   const module = ref<ModuleInfoJson | null>(null);
   const tokens = ref<TokenDescription[]>([]);
   const loggedIn = ref<LoggedInToken | null>(null);
+  /** Key objects on the logged-in token that no key in this keystore names (ListOrphanHsmKeys); null when not read. */
+  const orphanHsmKeys = ref<number | null>(null);
   /** When the list was last read: tokens can be plugged in and out, so the screen says how fresh it is. */
   const readAt = ref<Date | null>(null);
 
@@ -21,6 +23,7 @@ export const useTokensStore = defineStore('tokens', () => {
     module.value = listing.Module;
     tokens.value = listing.Tokens;
     loggedIn.value = listing.LoggedIn ?? null;
+    orphanHsmKeys.value = listing.OrphanHsmKeys ?? null;
     readAt.value = new Date();
   }
 
@@ -29,6 +32,7 @@ export const useTokensStore = defineStore('tokens', () => {
     module.value = null;
     tokens.value = [];
     loggedIn.value = null;
+    orphanHsmKeys.value = null;
     readAt.value = null;
   }
 
@@ -67,5 +71,5 @@ export const useTokensStore = defineStore('tokens', () => {
 
   useKeystoreStore().onLocked(clear);
 
-  return { module, tokens, loggedIn, readAt, refresh, login, logout, clear };
+  return { module, tokens, loggedIn, orphanHsmKeys, readAt, refresh, login, logout, clear };
 });

@@ -15,13 +15,13 @@
  *   token, a host that went away, a channel with no handler) rejects, as `ipcRenderer.invoke`
  *   rejects when IPC fails.
  */
-import { createKeyroomApi, type IpcChannel, type ProgressEvent } from '../../../src-shared/contract/api';
+import { createKeyroomApi, type AutoLockNotice, type IpcChannel, type ProgressEvent } from '../../../src-shared/contract/api';
 
 /**
  * What the host answers to `{ id, channel, input }`: the dispatch result, or why there is none;
- * and, unasked, the progress of this page's long-running calls.
+ * and, unasked, the progress of this page's long-running calls and the host's auto-locks.
  */
-type Answer = { id: number; result: unknown } | { id: number; error: string } | { progress: ProgressEvent };
+type Answer = { id: number; result: unknown } | { id: number; error: string } | { progress: ProgressEvent } | { autoLock: AutoLockNotice };
 
 interface Pending {
   resolve(result: unknown): void;
@@ -42,21 +42,23 @@ function installKeyroomShim(): void {
     for (const message of unsent.splice(0)) socket.send(message);
   });
   const progressListeners = new Set<(event: ProgressEvent) => void>();
+  const autoLockListeners = new Set<(notice: AutoLockNotice) => void>();
+  // As ipcRenderer.on does: every listener, one failing listener stopping none of the others.
+  const deliver = <T>(listeners: Set<(value: T) => void>, value: T) => {
+    for (const listener of [...listeners]) {
+      try {
+        listener(value);
+      } catch (e) {
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+  };
   socket.addEventListener('message', (event: MessageEvent) => {
     const answer = JSON.parse(String(event.data)) as Answer;
-    if ('progress' in answer) {
-      // As ipcRenderer.on does: every listener, one failing listener stopping none of the others.
-      for (const listener of [...progressListeners]) {
-        try {
-          listener(answer.progress);
-        } catch (e) {
-          queueMicrotask(() => {
-            throw e;
-          });
-        }
-      }
-      return;
-    }
+    if ('progress' in answer) return deliver(progressListeners, answer.progress);
+    if ('autoLock' in answer) return deliver(autoLockListeners, answer.autoLock);
     const call = pending.get(answer.id);
     pending.delete(answer.id);
     if ('error' in answer) call?.reject(new Error(answer.error));
@@ -82,18 +84,24 @@ function installKeyroomShim(): void {
       else unsent.push(message);
     });
 
-  // As contextBridge.exposeInMainWorld does: the page can call the verbs, not replace them.
-  const subscribe = (listener: (event: ProgressEvent) => void): (() => void) => {
-    // A wrapper per subscription, as the preload makes: subscribing one function twice gives two.
-    const forward = (event: ProgressEvent) => listener(event);
-    progressListeners.add(forward);
-    return () => {
-      progressListeners.delete(forward);
+  // A wrapper per subscription, as the preload makes: subscribing one function twice gives two.
+  const subscriberTo =
+    <T>(listeners: Set<(value: T) => void>) =>
+    (listener: (value: T) => void): (() => void) => {
+      const forward = (value: T) => listener(value);
+      listeners.add(forward);
+      return () => {
+        listeners.delete(forward);
+      };
     };
-  };
 
   // As contextBridge.exposeInMainWorld does: the page can call the verbs, not replace them.
-  Object.defineProperty(window, 'keyroom', { value: createKeyroomApi(invoke, subscribe), enumerable: true, writable: false, configurable: false });
+  Object.defineProperty(window, 'keyroom', {
+    value: createKeyroomApi(invoke, subscriberTo(progressListeners), subscriberTo(autoLockListeners)),
+    enumerable: true,
+    writable: false,
+    configurable: false,
+  });
 }
 
 installKeyroomShim();

@@ -17,6 +17,10 @@
  *   go unnoticed, and the host would work only under Playwright, not in a browser opened by hand.
  * - The WebSocket is refused (at the HTTP upgrade, before any message) unless it carries the
  *   random token, comes from this host's own origin, and names this host as Host (DNS rebinding).
+ * - The session has its auto-lock, as the app's main process gives it (services/autoLock.ts), so
+ *   ReportActivity and SetAutoLock work and a lock reaches the page as the preload's onAutoLock
+ *   delivers it; its countdown runs on a manual clock (`autoLock.timers.advance(ms)`), so real
+ *   time never locks a spec's keystore and a spec about the delay waits for nothing.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -27,9 +31,11 @@ import type { AddressInfo } from 'node:net';
 import { build } from 'esbuild';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Session, type HsmOptions } from '../../../src-main/services/session';
+import { attachAutoLock, type AutoLock } from '../../../src-main/services/autoLock';
 import { dispatch } from '../../../src-main/handlers/dispatch';
 import { operationNamesFor } from '../../../src-shared/contract/operations';
-import { channelOf, type ProgressEvent } from '../../../src-shared/contract/api';
+import { channelOf, type AutoLockNotice, type ProgressEvent } from '../../../src-shared/contract/api';
+import { ManualTimers } from '../../support/manualTimers';
 // The policy the Electron main process sets (security.ts is pure: Electron types only).
 import { CSP as APP_CSP } from '../../../src-main/app/security';
 
@@ -66,6 +72,8 @@ export interface TestHost {
    * e.g. past a key's NextRotationDate; `reset()` returns to the real time. Starts at the real time.
    */
   clock: { advance(ms: number): void; reset(): void; now(): Date };
+  /** The session's auto-lock, and the manual clock its countdown runs on (apart from `clock`). */
+  autoLock: { lock: AutoLock; timers: ManualTimers };
   /** Close every connection, the servers, and the session (keystore locked, token logged out). */
   close(): Promise<void>;
 }
@@ -80,6 +88,7 @@ export async function startTestHost(opts: TestHostOptions): Promise<TestHost> {
   let clockOffsetMs = 0;
   const now = () => new Date(Date.now() + clockOffsetMs);
   const session = new Session({ keystorePath, clock: now, ...(opts.hsm ? { hsm: opts.hsm } : {}) });
+  const autoLockTimers = new ManualTimers();
   const token = randomBytes(32).toString('base64url');
   const tokenDigest = sha256(token);
 
@@ -91,6 +100,14 @@ export async function startTestHost(opts: TestHostOptions): Promise<TestHost> {
 
   const server = createServer((req, res) => serveFile(req, res, { csp, connectSource, hostHeader, shimSource, indexFile }));
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  // As main.ts sends AUTO_LOCK_CHANNEL to the app's window: here every page of the host is one.
+  const autoLock = attachAutoLock(session, {
+    timers: autoLockTimers,
+    onLocked: (reason) => {
+      const autoLockNotice: AutoLockNotice = { Reason: reason };
+      for (const ws of sockets.clients) if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ autoLock: autoLockNotice }));
+    },
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refusal = upgradeRefusal(req, { origin, hostHeader, tokenDigest });
     if (refusal) {
@@ -129,8 +146,10 @@ export async function startTestHost(opts: TestHostOptions): Promise<TestHost> {
       },
       now,
     },
+    autoLock: { lock: autoLock, timers: autoLockTimers },
     close() {
       closed ??= (async () => {
+        autoLock.stop();
         for (const ws of sockets.clients) ws.terminate();
         await new Promise<void>((ok) => sockets.close(() => ok()));
         server.closeAllConnections();

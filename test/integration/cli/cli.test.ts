@@ -1,12 +1,12 @@
 /**
- * The real `keyroom` command, spawned as a user would run it (`node src-main/cli/bin.js ...` from
- * the repository root), against a keystore in a temp directory. cli.md is the contract: one JSON
- * object on stdout and exit 0, or nothing on stdout, one JSON line {Code, Message, RequestId} on
- * stderr and exit 1 (2 for a malformed command line); secrets only from a file, the environment
- * or a prompt, and never echoed.
+ * The real `keyroom` command, spawned as a user would run it (the installed `bin/keyroom`, which
+ * runs the bundle `npm run build:cli` makes in out/cli/), from the repository root, against a
+ * keystore in a temp directory. cli.md is the contract: one JSON object on stdout and exit 0, or
+ * nothing on stdout, one JSON line {Code, Message, RequestId} on stderr and exit 1 (2 for a
+ * malformed command line); secrets only from a file, the environment or a prompt, and never echoed.
  *
- * Each spawn costs about a second (tsx start-up, then PBKDF2-SHA512 256k when a keystore is
- * opened), so checks are grouped, and runs that need no keystore go in parallel.
+ * A spawn that opens a keystore pays PBKDF2-SHA512 256k, so checks are grouped, and runs that need
+ * no keystore go in parallel.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,9 +18,10 @@ import nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OPERATIONS, operationNamesFor, type OperationName } from '../../../src-shared/contract/operations';
 import { parseCommandLine } from '../../../src-main/cli/args';
+import { KEYROOM_BIN, assertFreshCliBundle } from '../../support/keyroomCli';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = 'src-main/cli/bin.js';
+const BIN = KEYROOM_BIN;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 // Distinctive texts, so a leak is found by a plain search of the output.
@@ -133,6 +134,7 @@ describe('keyroom command line', () => {
   let newPassFile: string;
 
   before(() => {
+    assertFreshCliBundle();
     dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'keyroom-cli-'));
     xdg = nodePath.join(dir, 'xdg');
     fs.mkdirSync(xdg);

@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { makeSoftHsm, type SoftHsm } from '../../support/softhsm';
 import { opensslOk } from '../../support/openssl';
-
-const BIN = join(import.meta.dirname, '../../../src-main/cli/bin.js');
+import { KEYROOM_BIN as BIN, assertFreshCliBundle } from '../../support/keyroomCli';
 
 describe('keyroom with an HSM', () => {
   let hsm: SoftHsm;
@@ -23,6 +22,7 @@ describe('keyroom with an HSM', () => {
   };
 
   before(() => {
+    assertFreshCliBundle();
     hsm = makeSoftHsm('ceremony');
     const pass = join(hsm.dir, 'pass');
     const pin = join(hsm.dir, 'pin');

@@ -5,14 +5,13 @@
  * for BYOK import (rsa.ts), and the SoftwareBackend's AES-256-GCM and HMAC.
  *
  * "valid" must pass and "invalid" must fail; "acceptable" may go either way and is only counted.
- * The vectors are read in place (shared/vectors/README.md): from KEYROOM_WYCHEPROOF_DIR, else
- * ../shared/vectors/wycheproof beside the checkout. Without them every test skips, saying where
- * it looked.
+ * The vectors live in the repository (test/vectors/wycheproof/, SOURCES.md there names the
+ * commit), so every suite runs on a fresh clone; a missing file fails the test.
  */
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rsaVerifyDigest, rsaOaepDecrypt, rsaPkcs1DecryptFixedLength, type RsaSignScheme } from '../../../src-main/crypto/rsa';
@@ -28,7 +27,7 @@ import { openHarness } from '../../support/kmsHarness';
 import type { OperationOutput } from '../../../src-shared/contract/operations';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const VECTORS = process.env.KEYROOM_WYCHEPROOF_DIR ?? join(REPO, '..', 'shared', 'vectors', 'wycheproof');
+const VECTORS = join(REPO, 'test', 'vectors', 'wycheproof');
 
 type Result = 'valid' | 'invalid' | 'acceptable';
 
@@ -47,14 +46,9 @@ interface Suite<G> {
   testGroups: (G & { tests: TestCase[] })[];
 }
 
-/** The suite, or undefined after t.skip() when the vectors are not on this machine. */
-function load<G>(t: TestContext, file: string): Suite<G> | undefined {
-  const path = join(VECTORS, file);
-  if (!existsSync(path)) {
-    t.skip(`Wycheproof vectors not present at ${path} (set KEYROOM_WYCHEPROOF_DIR)`);
-    return undefined;
-  }
-  return JSON.parse(readFileSync(path, 'utf8')) as Suite<G>;
+/** The suite from test/vectors/wycheproof/. */
+function load<G>(file: string): Suite<G> {
+  return JSON.parse(readFileSync(join(VECTORS, file), 'utf8')) as Suite<G>;
 }
 
 const hex = (s: unknown) => Buffer.from(String(s ?? ''), 'hex');
@@ -104,8 +98,7 @@ interface RsaSigGroup {
 
 function rsaSignatureSuite(file: string, scheme: RsaSignScheme) {
   return (t: TestContext) => {
-    const suite = load<RsaSigGroup>(t, file);
-    if (!suite) return;
+    const suite = load<RsaSigGroup>(file);
     const tally = new Tally();
     for (const g of suite.testGroups) {
       assert.equal(g.sha, 'SHA-256');
@@ -146,8 +139,7 @@ interface EcdsaGroup {
 
 function ecdsaSuite(file: string, curve: EcdsaCurve, wycheproofCurve: string, hash: 'sha256' | 'sha384') {
   return (t: TestContext) => {
-    const suite = load<EcdsaGroup>(t, file);
-    if (!suite) return;
+    const suite = load<EcdsaGroup>(file);
     const tally = new Tally();
     for (const g of suite.testGroups) {
       assert.equal(g.publicKey.curve, wycheproofCurve);
@@ -171,8 +163,7 @@ interface OaepGroup {
 
 function oaepSuite(file: string, hash: 'sha256' | 'sha1') {
   return (t: TestContext) => {
-    const suite = load<OaepGroup>(t, file);
-    if (!suite) return;
+    const suite = load<OaepGroup>(file);
     const tally = new Tally();
     const name = hash === 'sha256' ? 'SHA-256' : 'SHA-1';
     for (const g of suite.testGroups) {
@@ -211,8 +202,7 @@ describe('Wycheproof: RSA decryption (rsa.ts)', () => {
   it('RSAES-OAEP 2048, SHA-1 / MGF1-SHA-1 (rsaOaepDecrypt)', oaepSuite('rsa_oaep_2048_sha1_mgf1sha1_test.json', 'sha1'));
 
   it('RSAES-PKCS1-v1_5 2048, the BYOK unwrapping (rsaPkcs1DecryptFixedLength)', (t) => {
-    const suite = load<{ privateKeyPkcs8: string }>(t, 'rsa_pkcs1_2048_test.json');
-    if (!suite) return;
+    const suite = load<{ privateKeyPkcs8: string }>('rsa_pkcs1_2048_test.json');
     const tally = new Tally();
     const unwraps = (pkcs8: Buffer, ct: Buffer, length: number): Buffer | undefined => {
       try {
@@ -255,8 +245,7 @@ describe('Wycheproof: the SoftwareBackend\'s symmetric primitives', () => {
   const backend = new SoftwareBackend();
 
   it('AES-256-GCM, 12-byte IVs, 16-byte tags (symmetricEncrypt / symmetricDecrypt)', async (t) => {
-    const suite = load<{ keySize: number; ivSize: number; tagSize: number }>(t, 'aes_gcm_test.json');
-    if (!suite) return;
+    const suite = load<{ keySize: number; ivSize: number; tagSize: number }>('aes_gcm_test.json');
     const tally = new Tally();
     for (const g of suite.testGroups) {
       // Keyroom only makes AES-256 keys, 12-byte random IVs and 16-byte tags (kms.md): the other
@@ -292,8 +281,7 @@ describe('Wycheproof: the SoftwareBackend\'s symmetric primitives', () => {
     ['hmac_sha512_test.json', 'HMAC_512', 'HMAC_SHA_512', 512],
   ] as const) {
     it(`${alg} (SoftwareBackend.mac)`, async (t) => {
-      const suite = load<{ keySize: number; tagSize: number }>(t, file);
-      if (!suite) return;
+      const suite = load<{ keySize: number; tagSize: number }>(file);
       const tally = new Tally();
       for (const g of suite.testGroups) {
         for (const tc of g.tests) {
@@ -314,8 +302,7 @@ describe('Wycheproof: the SoftwareBackend\'s symmetric primitives', () => {
 
 function verifyFileSuite(file: string, algorithm: 'RSA_PSS_SHA_256' | 'RSA_PKCS1_SHA_256' | 'ECDSA_SHA_256' | 'ECDSA_SHA_384') {
   return async (t: TestContext) => {
-    const suite = load<{ publicKeyDer: string }>(t, file);
-    if (!suite) return;
+    const suite = load<{ publicKeyDer: string }>(file);
     const h = await openHarness();
     try {
       const tally = new Tally();
@@ -352,8 +339,7 @@ describe('Wycheproof: signature verification through VerifyFile (files and a PEM
 
 describe('Wycheproof: AES-KWP with 256-bit keys (keyWrapPad.ts)', () => {
   it('wraps to the vectors\' ciphertexts and unwraps only the valid ones', (t) => {
-    const suite = load<{ keySize: number }>(t, 'aes_kwp_test.json');
-    if (!suite) return;
+    const suite = load<{ keySize: number }>('aes_kwp_test.json');
     const tally = new Tally();
     for (const g of suite.testGroups) {
       if (g.keySize !== 256) {

@@ -5,13 +5,13 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createKeyroomApi, channelOf, type DispatchResult, type KeyroomApi, type ProgressEvent } from '../../../src-shared/contract/api';
+import { createKeyroomApi, channelOf, type AutoLockNotice, type DispatchResult, type KeyroomApi, type ProgressEvent } from '../../../src-shared/contract/api';
 import { APP_OPERATION_NAMES } from '../../../src-shared/contract/names';
 import { OPERATIONS, OPERATION_NAMES, isForFrontDoor, operationNamesFor } from '../../../src-shared/contract/operations';
 import { generalHelp, operationHelp } from '../../../src-main/cli/help';
 import { parseCommandLine, UsageError } from '../../../src-main/cli/args';
 
-const SESSION_OPERATIONS = ['GetKeystoreStatus', 'UnlockKeystore', 'LockKeystore'] as const;
+const SESSION_OPERATIONS = ['GetKeystoreStatus', 'UnlockKeystore', 'LockKeystore', 'ReportActivity', 'SetAutoLock'] as const;
 /** The app keeps a token login and follows operations under way; each CLI command is one call. */
 /**
  * BYOK rehearsals are app-only too: the stand-in cloud lives in memory while the keystore is open,
@@ -29,8 +29,8 @@ describe('window.keyroom', () => {
     const api: KeyroomApi = createKeyroomApi(async (channel, input) => {
       sent.push([channel, input]);
       return answer;
-    }, NO_SUBSCRIPTION);
-    assert.deepEqual(Object.keys(api), [...APP_OPERATION_NAMES, 'onProgress']);
+    }, NO_SUBSCRIPTION, NO_SUBSCRIPTION);
+    assert.deepEqual(Object.keys(api), [...APP_OPERATION_NAMES, 'onProgress', 'onAutoLock']);
     for (const name of APP_OPERATION_NAMES) assert.equal(typeof api[name], 'function', name);
     assert.ok(Object.isFrozen(api));
 
@@ -54,6 +54,7 @@ describe('window.keyroom', () => {
         transport.add(forward);
         return () => transport.delete(forward);
       },
+      NO_SUBSCRIPTION,
     );
     const got: unknown[][] = [];
     const unsubscribe = api.onProgress((...args: unknown[]) => got.push(args));
@@ -66,6 +67,26 @@ describe('window.keyroom', () => {
     for (const f of transport) f({ sender: 'the main process' }, event);
     assert.equal(got.length, 1);
     assert.throws(() => (api.onProgress as (l: unknown) => unknown)('not a function'), TypeError);
+  });
+
+  it('onAutoLock hands each listener the notice alone, until it unsubscribes; progress never reaches it', () => {
+    const transport = new Set<(transportEvent: { sender: string }, notice: AutoLockNotice) => void>();
+    const api = createKeyroomApi(async () => undefined, NO_SUBSCRIPTION, (listener) => {
+      const forward = (_e: { sender: string }, notice: AutoLockNotice) => listener(notice);
+      transport.add(forward);
+      return () => transport.delete(forward);
+    });
+    const got: unknown[][] = [];
+    const progress: unknown[] = [];
+    api.onProgress((e) => progress.push(e));
+    const unsubscribe = api.onAutoLock((...args: unknown[]) => got.push(args));
+    const notice: AutoLockNotice = { Reason: 'RendererUnresponsive' };
+    for (const f of transport) f({ sender: 'the main process' }, notice);
+    assert.deepEqual(got, [[notice]]);
+    assert.deepEqual(progress, []);
+    unsubscribe();
+    assert.equal(transport.size, 0);
+    assert.throws(() => (api.onAutoLock as (l: unknown) => unknown)(42), TypeError);
   });
 });
 

@@ -22,7 +22,7 @@ import {
   windowOptions,
 } from '../../../src-main/app/security';
 import { APP_OPERATION_NAMES } from '../../../src-shared/contract/names';
-import { PROGRESS_CHANNEL } from '../../../src-shared/contract/api';
+import { AUTO_LOCK_CHANNEL, PROGRESS_CHANNEL } from '../../../src-shared/contract/api';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -181,7 +181,7 @@ describe('window options', () => {
 });
 
 describe('preload bundle', () => {
-  it('is one CommonJS file that requires only electron, exposes only window.keyroom, and listens only for progress', () => {
+  it('is one CommonJS file that requires only electron, exposes only window.keyroom, and listens only for progress and auto-locks', () => {
     // Build the preload alone, with the project's own config, into a temp folder (out/ is left
     // alone: other tests serve the renderer from it).
     const tmp = mkdtempSync(join(tmpdir(), 'keyroom-preload-'));
@@ -207,13 +207,17 @@ describe('preload bundle', () => {
       assert.equal([...js.matchAll(/exposeInMainWorld\(/g)].length, 1);
       assert.match(js, /exposeInMainWorld\(\s*"keyroom"/);
       assert.ok(!/process\.env/.test(js), 'no process.env');
-      assert.ok(!/ipcRenderer\.(send|sendSync|once|postMessage|sendTo|addListener|prependListener|removeAllListeners)\b/.test(js), 'invoke, and the one progress listener');
-      // It listens on the progress channel, and on no other (the channel may be a named constant).
+      assert.ok(!/ipcRenderer\.(send|sendSync|once|postMessage|sendTo|addListener|prependListener|removeAllListeners)\b/.test(js), 'invoke, and the progress and auto-lock listeners');
+      // It listens on the progress and auto-lock channels, and on no other (a channel may be a named constant).
       const listened = [...js.matchAll(/ipcRenderer\.(on|removeListener)\(\s*([^,\s]+)\s*,/g)].map((m) => {
         const arg = m[2]!;
         return arg.startsWith('"') ? arg : new RegExp(`\\b${arg}\\s*=\\s*("[^"]*")`).exec(js)?.[1];
       });
-      assert.deepEqual(listened, [`"${PROGRESS_CHANNEL}"`, `"${PROGRESS_CHANNEL}"`], 'on and removeListener, on the progress channel only');
+      assert.deepEqual(
+        listened,
+        [`"${PROGRESS_CHANNEL}"`, `"${PROGRESS_CHANNEL}"`, `"${AUTO_LOCK_CHANNEL}"`, `"${AUTO_LOCK_CHANNEL}"`],
+        'on and removeListener, on the progress and auto-lock channels only',
+      );
       assert.ok(!/\bzod\b|ZodObject/.test(js), 'no schemas in the preload');
       for (const name of APP_OPERATION_NAMES) assert.ok(js.includes(`"${name}"`), name);
     } finally {

@@ -6,7 +6,7 @@ import { canonicalEncryptionContext, parseEncryptionContext } from '../../../src
 import { parseInput } from '../../../src-shared/contract/validate';
 import { OPERATIONS, OPERATION_NAMES } from '../../../src-shared/contract/operations';
 import { KEY_SPECS, KEY_SPEC_INFO, SIGNING_DIGEST, normaliseKeySpec, defaultKeyUsage } from '../../../src-shared/domain/keySpecs';
-import { ERROR_CODES, KmsError } from '../../../src-shared/errors';
+import { KmsError } from '../../../src-shared/errors';
 
 describe('alias rules', () => {
   it('accepts alias/ then 1-255 letters, digits, _, - and /', () => {
@@ -63,12 +63,9 @@ describe('contract validation', () => {
     assert.throws(() => parseInput('ScheduleKeyDeletion', { KeyId: 'k', PendingWindowInDays: '7.5' }), KmsError);
     assert.equal(parseInput('CreateKey', { KeySpec: 'Aliyun_AES_256' }).KeySpec, 'AES_256');
   });
-  it('lists each operation once with a summary and known error codes', () => {
+  it('lists each operation once with a summary', () => {
     assert.equal(new Set(OPERATION_NAMES).size, OPERATION_NAMES.length);
-    for (const name of OPERATION_NAMES) {
-      assert.ok(OPERATIONS[name].summary.length > 10, name);
-      for (const code of OPERATIONS[name].errors) assert.ok((ERROR_CODES as readonly string[]).includes(code), `${name}: ${code}`);
-    }
+    for (const name of OPERATION_NAMES) assert.ok(OPERATIONS[name].summary.length > 10, name);
   });
 });
 
