@@ -31,6 +31,8 @@ export const REFUSAL_CODES = [
   'Rejected.Origin',
   'Rejected.ProtectionLevel',
   'Rejected.NotExportable',
+  // DeleteOrphanHsmKey asked to destroy token objects a key of this keystore still names.
+  'Rejected.NotOrphan',
   // A wrong secret: a PIN (LoginToken, or the command line's prompt when an HSM key is used), the
   // current passphrase in ChangePassphrase; and a token that locked itself after wrong PINs.
   'IncorrectPassphrase',
@@ -66,6 +68,9 @@ const NAMING_FIELDS = [
   'Target',
   'WrappingAlgorithm',
   'TokenLabel',
+  // DeleteOrphanHsmKey's token objects: their CKA_ID (hex) and Keyroom's label.
+  'ObjectId',
+  'Label',
 ] as const;
 
 /** The key the request was about: named by KeyId (or DestinationKeyId), or carried in a CiphertextBlob. */

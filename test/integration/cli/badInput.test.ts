@@ -7,7 +7,8 @@
  *   1 or 2, one JSON error on stderr, nothing on stdout, no echo longer than the cap, no file
  *   written, and never Internal.
  * The command runs in-process (main() with its output captured), so a thousand tries cost
- * seconds; a few are also spawned as the real binary to show it behaves the same. The keystore
+ * seconds; a few are also spawned as the installed command (bin/keyroom, the built bundle) to
+ * show it behaves the same. The keystore
  * path does not exist, so a value the schema lets through ends at Keystore.NotFound without the
  * passphrase's key derivation.
  */
@@ -28,6 +29,7 @@ import { main } from '../../../src-main/cli/main';
 import { atFileByteCap, isRequired, parameterNames } from '../../../src-main/cli/args';
 import { readSmallFile, readSmallFileSync } from '../../../src-main/files/readBounded';
 import { openHarness, firstVersionOf } from '../../support/kmsHarness';
+import { KEYROOM_BIN, assertFreshCliBundle } from '../../support/keyroomCli';
 import { dispatch } from '../../../src-main/handlers/dispatch';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -313,7 +315,7 @@ describe('bad values through dispatch, against an open keystore with real keys (
       for (const k of [aes, ec, hmac]) versions.set(k, await firstVersionOf(h, k));
       const keyFor = (op: string) => (/Asymmetric|Sign|Csr|PublicKey|VerifyFile|KeyCheckValue/.test(op) ? ec : /Mac/.test(op) ? hmac : aes);
       // Operations that would end the session or change its passphrase are left to their own tests.
-      const skip = new Set(['InitKeystore', 'UnlockKeystore', 'LockKeystore', 'ChangePassphrase', 'LoginToken', 'LogoutToken']);
+      const skip = new Set(['InitKeystore', 'UnlockKeystore', 'LockKeystore', 'ChangePassphrase', 'LoginToken', 'LogoutToken', 'SetAutoLock']);
       const values: readonly unknown[] = ['', '   ', 'x'.repeat(10_000), '\u202Eevil', 'a\u0000b', '{"a":', 'null', -1, 1e308, true, [], {}, ['a', 'b'], 'é'.repeat(300), '../../etc/passwd', '0f8fad5b-d9cb-469f-a165-70867728950e'];
       let tries = 0;
       for (const op of OPERATION_NAMES) {
@@ -372,8 +374,9 @@ describe('input files the services read: regular files only, at once', () => {
 describe('the real binary behaves the same (a few spawned runs)', () => {
   it('exit codes, one JSON line on stderr, nothing on stdout', () => {
     const spawnEnv = { ...process.env, ...env };
+    assertFreshCliBundle();
     const run = (argv: string[]) => {
-      const r = spawnSync(process.execPath, ['src-main/cli/bin.js', ...argv], { cwd: ROOT, env: spawnEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+      const r = spawnSync(process.execPath, [KEYROOM_BIN, ...argv], { cwd: ROOT, env: spawnEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
       return { argv, code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
     };
     const zero = run(['Encrypt', '--KeyId', 'alias/sample', '--Plaintext', '@/dev/zero']);
