@@ -5,7 +5,8 @@
  * util.parseArgs with options derived from the operation's schema.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { readSmallFileSync } from '../files/readBounded';
+import { echo } from '../../src-shared/echo';
 import { OPERATIONS, isForFrontDoor, isOperationName, type OperationName } from '../../src-shared/contract/operations';
 
 export const GLOBAL_OPTIONS = {
@@ -70,15 +71,59 @@ export function isRequired(operation: OperationName, field: string): boolean {
   return schema !== undefined && !schema.safeParse(undefined).success;
 }
 
+/** Characters a value may have when its schema names no limit (an alias, a rotation interval). */
+const DEFAULT_VALUE_CHARS = 4096;
+/** An EncryptionContext is JSON text; encryptionContext.ts bounds it far below this. */
+const UNBOUNDED_VALUE_CHARS = 65_536;
+
+interface SchemaNode {
+  def: { type: string; in?: SchemaNode; innerType?: SchemaNode; options?: readonly SchemaNode[]; element?: SchemaNode };
+  maxLength?: number | null;
+  options?: readonly unknown[];
+}
+
+/** The longest text a field's schema accepts, read from the contract (its zod max, an enum's longest choice). */
+export function valueCharLimit(schema: SchemaNode): number {
+  const def = schema.def;
+  switch (def.type) {
+    case 'string':
+      return schema.maxLength ?? DEFAULT_VALUE_CHARS;
+    case 'enum':
+      return Math.max(...(schema.options ?? []).map((o) => String(o).length));
+    case 'optional':
+    case 'nullable':
+    case 'default':
+      return def.innerType ? valueCharLimit(def.innerType) : DEFAULT_VALUE_CHARS;
+    case 'pipe':
+      return def.in ? valueCharLimit(def.in) : DEFAULT_VALUE_CHARS;
+    case 'union':
+      return Math.max(...(def.options ?? []).map(valueCharLimit));
+    case 'array':
+      return def.element ? valueCharLimit(def.element) : DEFAULT_VALUE_CHARS;
+    case 'number':
+    case 'boolean':
+      return 32;
+    default:
+      return UNBOUNDED_VALUE_CHARS;
+  }
+}
+
+/**
+ * The most bytes an @file may hold for `field`: the contract's own character limit, at UTF-8's
+ * 4 bytes per character, and 2 for a line end. A larger file is refused from fstat before a byte
+ * is read; anything between the two is read and then refused by the schema with its own words.
+ */
+export function atFileByteCap(operation: OperationName, field: string): number {
+  const schema = (OPERATIONS[operation].input.shape as unknown as Record<string, SchemaNode>)[field];
+  return (schema ? valueCharLimit(schema) : DEFAULT_VALUE_CHARS) * 4 + 2;
+}
+
 function readAtFile(operation: OperationName, field: string, value: string): string {
   if (!value.startsWith('@')) return value;
   const path = value.slice(1);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`--${field}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`);
-  }
+  const refuse = (why: string) => new UsageError(`--${field} @${echo(path)}: ${why}; give a regular file (at most ${atFileByteCap(operation, field)} bytes for --${field}).`);
+  const bytes = readSmallFileSync(path, atFileByteCap(operation, field), refuse);
+  const text = bytes.toString('utf8');
   return VERBATIM_FIELDS.has(`${operation}.${field}`) ? text : text.trim();
 }
 
@@ -118,7 +163,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     throw new UsageError('Name an operation, e.g. `keyroom CreateKey --KeySpec AES_256`; `keyroom --help` lists them.');
   }
   const name = first.value;
-  if (!isOperationName(name)) throw new UsageError(`Unknown operation "${name}"; \`keyroom --help\` lists the operations.`);
+  if (!isOperationName(name)) throw new UsageError(`Unknown operation "${echo(name)}"; \`keyroom --help\` lists the operations.`);
   if (!isForFrontDoor(name, 'cli')) {
     // Each command opens and locks the keystore itself, so the app's session operations mean nothing here.
     throw new UsageError(`${name} is for the app only: each keyroom command unlocks and locks the keystore itself; \`keyroom --help\` lists the operations.`);

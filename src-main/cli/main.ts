@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { OPERATIONS } from '../../src-shared/contract/operations';
 import { parseInput } from '../../src-shared/contract/validate';
-import { KmsError } from '../../src-shared/errors';
+import { KmsError, type ErrorData } from '../../src-shared/errors';
+import { boundEchoes } from '../../src-shared/echo';
 import { KEYROOM_VERSION } from '../version';
 import { parseCommandLine, UsageError, type GlobalOptions } from './args';
 import { generalHelp, operationHelp } from './help';
@@ -33,10 +34,16 @@ async function loadRunner() {
   return { Session, dispatch, toErrorData };
 }
 
-function fail(code: number, data: object): number {
-  process.stderr.write(JSON.stringify(data) + '\n');
-  return code;
+/** Where the command writes: the process's streams, or a test's buffers when run in-process. */
+export interface CliOutput {
+  stdout(text: string): void;
+  stderr(text: string): void;
 }
+
+const PROCESS_OUTPUT: CliOutput = {
+  stdout: (t) => void process.stdout.write(t),
+  stderr: (t) => void process.stderr.write(t),
+};
 
 async function passphrase(globals: GlobalOptions, env: Env, confirm: boolean): Promise<Buffer> {
   return readSecret({
@@ -71,20 +78,24 @@ async function pin(globals: GlobalOptions, env: Env): Promise<Buffer> {
   });
 }
 
-export async function main(argv: readonly string[], env: Env): Promise<number> {
+export async function main(argv: readonly string[], env: Env, out: CliOutput = PROCESS_OUTPUT): Promise<number> {
+  const fail = (code: number, data: ErrorData): number => {
+    out.stderr(JSON.stringify(data) + '\n');
+    return code;
+  };
   let cmd;
   try {
     cmd = parseCommandLine(argv);
   } catch (e) {
-    if (e instanceof UsageError) return fail(2, { Code: 'InvalidParameter', Message: e.message, RequestId: randomUUID() });
+    if (e instanceof UsageError) return fail(2, { Code: 'InvalidParameter', Message: boundEchoes(e.message, argv), RequestId: randomUUID() });
     throw e;
   }
   if (cmd.kind === 'version') {
-    process.stdout.write(`keyroom ${KEYROOM_VERSION}\n`);
+    out.stdout(`keyroom ${KEYROOM_VERSION}\n`);
     return 0;
   }
   if (cmd.kind === 'help') {
-    process.stdout.write(cmd.operation ? operationHelp(cmd.operation) : generalHelp());
+    out.stdout(cmd.operation ? operationHelp(cmd.operation) : generalHelp());
     return 0;
   }
 
@@ -108,7 +119,7 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
     try {
       parseInput(cmd.operation, input);
     } catch (e) {
-      return fail(e instanceof KmsError && e.code === 'MissingParameter' ? 2 : 1, toErrorData(e, randomUUID()));
+      return fail(e instanceof KmsError && e.code === 'MissingParameter' ? 2 : 1, toErrorData(e, randomUUID(), input));
     }
   }
   const secretBuffers: Buffer[] = [];
@@ -132,14 +143,14 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
   } catch (e) {
     wipe(...secretBuffers);
     await session.dispose();
-    return fail(1, toErrorData(e, randomUUID()));
+    return fail(1, toErrorData(e, randomUUID(), input));
   }
   wipe(...secretBuffers);
 
   try {
     const result = await dispatch(session, cmd.operation, input);
     if (!result.ok) return fail(1, result.error);
-    process.stdout.write(JSON.stringify(result.value, null, 2) + '\n');
+    out.stdout(JSON.stringify(result.value, null, 2) + '\n');
     return 0;
   } finally {
     await session.dispose();

@@ -2,7 +2,7 @@
  * Where the command line gets secrets: a file named by an option, an environment variable, or a
  * hidden prompt on a terminal. Never from an argument (argv is visible to every process).
  */
-import { readFile } from 'node:fs/promises';
+import { readSmallFile } from '../files/readBounded';
 import { timingSafeEqual } from 'node:crypto';
 import { KmsError } from '../../src-shared/errors';
 import { canPrompt, promptHidden } from './prompt';
@@ -18,6 +18,12 @@ export interface SecretSource {
   confirm: boolean;
 }
 
+/**
+ * The largest secret file taken: a passphrase has at most 1024 characters (the contract), 4 bytes
+ * each in UTF-8, and a line end. A PIN is shorter still. Checked before a byte is read.
+ */
+const SECRET_FILE_MAX_BYTES = 1024 * 4 + 2;
+
 function stripOneNewline(b: Buffer): Buffer {
   let end = b.length;
   if (end > 0 && b[end - 1] === 0x0a) end--;
@@ -27,12 +33,10 @@ function stripOneNewline(b: Buffer): Buffer {
 
 export async function readSecret(src: SecretSource): Promise<Buffer> {
   if (src.filePath !== undefined) {
-    let raw: Buffer;
-    try {
-      raw = await readFile(src.filePath);
-    } catch (e) {
-      throw new KmsError('MissingParameter', `Cannot read ${src.fileOption} ${src.filePath}: ${(e as NodeJS.ErrnoException).code ?? 'error'}.`);
-    }
+    // A FIFO, a device (/dev/zero) or a folder is refused at once, and a large file before it is read.
+    const raw = await readSmallFile(src.filePath, SECRET_FILE_MAX_BYTES, (why) =>
+      new KmsError('MissingParameter', `Cannot read ${src.fileOption} ${src.filePath}: ${why}. Give a regular file holding only the secret.`),
+    );
     const secret = Buffer.from(stripOneNewline(raw));
     raw.fill(0);
     return secret;

@@ -24,11 +24,13 @@ import { Connection, type SqlExecutor, type SqlParam } from './sqlcipher';
 import {
   classifyUnreadable,
   ioError,
+  diskFullError,
   keyingError,
   pagesPhrase,
   sqliteCodeOf,
   tamperedError,
   toKmsError,
+  unreadableAfterOpen,
 } from './sqlcipherErrors';
 
 /** 'KYRM' in PRAGMA application_id (header offset 68): tells our file from other SQLCipher files. */
@@ -166,27 +168,54 @@ export class Keystore {
    * Re-encrypts every page under a key derived from `newPassphrase` (PRAGMA rekey, one write
    * transaction, so a crash leaves the old passphrase valid). The caller zeroes the Buffer.
    *
+   * `record` appends the audit entry in the same transaction as the re-key, so the log never
+   * lacks a change that happened (fail-closed). This relies on how SQLCipher runs PRAGMA rekey
+   * inside an open BEGIN IMMEDIATE: it marks every page dirty in the current write transaction
+   * and commits the b-tree itself, so the entry written before it and the re-encrypted pages
+   * reach the file in one journaled commit, or neither does (a failed re-key rolls the b-tree
+   * back, entry included). Measured on SQLCipher 4.x: a ROLLBACK issued after the rekey leaves
+   * the entry in place, under the new key only. An intent entry before and a result entry after
+   * would also be fail-closed, but would leave "intended" entries for re-keys that never happened.
+   *
    * sqlite3_rekey_v2 returns SQLITE_OK even when it could not write (for instance another
-   * process holds the lock), and then this connection would encrypt later writes under the new
-   * key over pages still under the old one. So the result is verified from the file itself
-   * with a second connection; if it does not verify, this keystore is closed and the old
-   * passphrase still opens the file.
+   * process holds the lock, or the disk is full), and then this connection would encrypt later
+   * writes under the new key over pages still under the old one. So the result is verified from
+   * the file itself with a second connection; if it does not verify, this keystore is closed and
+   * the old passphrase still opens the file (and its log has no entry for a change that did not
+   * happen).
+   * @throws KmsError IncorrectPassphrase when `currentPassphrase` does not open the file (nothing
+   *   changed); Io.DiskFull or Keystore.Locked when the re-key could not be written (nothing changed).
    */
-  /** @throws KmsError IncorrectPassphrase when `currentPassphrase` does not open the file (nothing changed). */
-  async changePassphrase(currentPassphrase: Buffer, newPassphrase: Buffer): Promise<void> {
+  async changePassphrase(currentPassphrase: Buffer, newPassphrase: Buffer, record: (tx: SqlExecutor) => Promise<void> = async () => undefined): Promise<void> {
     const currentLiteral = passphraseLiteral(currentPassphrase);
     const keyLiteral = passphraseLiteral(newPassphrase);
     return this.exclusive('changePassphrase', async () => {
       if (!(await fileOpensWith(this.path, currentLiteral))) {
         throw new KmsError('IncorrectPassphrase', 'The current passphrase is not the one that opens this keystore; the passphrase was not changed.');
       }
+      // Another writer holding the lock stops BEGIN IMMEDIATE (Keystore.Locked) before the
+      // re-key starts: the keystore stays open and unchanged.
+      let rekeyStarted = false;
       try {
-        await this.conn.exec(`PRAGMA rekey = ${keyLiteral}`);
+        await this.scoped('transaction', 'BEGIN IMMEDIATE', async (tx) => {
+          await record(tx);
+          rekeyStarted = true;
+          try {
+            await this.conn.exec(`PRAGMA rekey = ${keyLiteral}`);
+          } catch (e) {
+            throw keyingError(e, this.path);
+          }
+        });
       } catch (e) {
-        throw keyingError(e, this.path);
+        // A started re-key may have left this connection writing under the new key.
+        if (rekeyStarted) await this.shutDown().catch(() => undefined);
+        throw e;
       }
       if (await fileOpensWith(this.path, keyLiteral)) return;
       await this.shutDown();
+      // The re-key needs room for a journal as large as the file: without it, say so rather
+      // than blame another process.
+      if (lacksRoomFor(this.path)) throw diskFullError(this.path);
       throw new KmsError(
         'Keystore.Locked',
         'The passphrase was not changed (another process is using the keystore, or it could not be written) and the keystore was closed; close the other process, then open it again with the current passphrase.',
@@ -268,7 +297,7 @@ export class Keystore {
       } catch (e) {
         // Errors from a callback pass through as thrown (its executor already mapped native
         // ones); what arrives native is from our own BEGIN, COMMIT or PRAGMA statements.
-        throw sqliteCodeOf(e) === undefined ? e : toKmsError(e, this.path);
+        throw sqliteCodeOf(e) === undefined ? e : await runtimeError(this.conn, e, this.path, 'other');
       } finally {
         holder.active = false;
       }
@@ -410,6 +439,25 @@ async function hmacCheck(conn: Connection): Promise<{ failedPages: number[]; oth
     else otherProblems.push(line);
   }
   return { failedPages, otherProblems };
+}
+
+/**
+ * Maps a native error after open. A page that no longer decrypts (SQLCipher answers NOTADB, or
+ * NOMEM when it is page 1 at BEGIN) is told apart by checking every page's HMAC with this
+ * connection's key: all failing means another process re-keyed or replaced the file, which is
+ * not tampering (see unreadableAfterOpen).
+ */
+async function runtimeError(conn: Connection, e: unknown, path: string, during: 'read' | 'other'): Promise<KmsError> {
+  const code = sqliteCodeOf(e);
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_NOMEM' || code === 'SQLITE_CORRUPT') {
+    const check = await hmacCheck(conn).catch(() => undefined);
+    if (check && check.failedPages.length > 0) {
+      const mapped = unreadableAfterOpen(check.failedPages, checkedPageCount(path), path);
+      (mapped as Error).cause = e;
+      return mapped;
+    }
+  }
+  return toKmsError(e, path, during);
 }
 
 /** Pages cipher_integrity_check looks at: all of them but the pending-byte page. */
@@ -559,7 +607,7 @@ class ScopedExecutor implements SqlExecutor {
     try {
       return await op();
     } catch (e) {
-      throw toKmsError(e, this.path, this.scope === 'read' ? 'read' : 'other');
+      throw await runtimeError(this.conn, e, this.path, this.scope === 'read' ? 'read' : 'other');
     }
   }
 }
@@ -659,6 +707,16 @@ class FileLease {
     if (this.released) return;
     this.released = true;
     FileLease.held.delete(this.id);
+  }
+}
+
+/** Whether the disk under `path` has less free space than the file's size (what a re-key journals). */
+function lacksRoomFor(path: string): boolean {
+  try {
+    const st = fs.statfsSync(nodePath.dirname(path));
+    return st.bavail * st.bsize < fs.statSync(path).size;
+  } catch {
+    return false;
   }
 }
 

@@ -78,8 +78,12 @@ function fromSqliteCode(code: SqliteCode, native: string, path: string, during: 
     case 'SQLITE_BUSY':
     case 'SQLITE_LOCKED':
       return new KmsError('Keystore.Locked', LOCKED_MESSAGE);
-    case 'SQLITE_IOERR':
     case 'SQLITE_FULL':
+      return diskFullError(path);
+    case 'SQLITE_IOERR':
+      // SQLite reports ENOSPC while writing the journal or a page as an I/O error whose text says so.
+      if (/disk (is )?full|ENOSPC|no space/i.test(native)) return diskFullError(path);
+      return ioError(path, code);
     case 'SQLITE_CANTOPEN':
     case 'SQLITE_PERM':
     case 'SQLITE_NOLFS':
@@ -124,10 +128,39 @@ function fromSqliteCode(code: SqliteCode, native: string, path: string, during: 
 }
 
 export function ioError(path: string, reason: string): KmsError {
+  if (reason === 'ENOSPC' || reason === 'EDQUOT') return diskFullError(path);
   return new KmsError(
     'Keystore.Io',
     `The keystore ${path} could not be read or written (${reason}); check the disk, its free space and the file's permissions, then try again.`,
   );
+}
+
+/**
+ * SQLITE_FULL, ENOSPC or a quota: the disk under the keystore (or its journal beside it) has no
+ * room. SQLite rolled the statement's transaction back, so nothing was changed.
+ */
+export function diskFullError(path: string): KmsError {
+  return new KmsError(
+    'Io.DiskFull',
+    `The disk holding the keystore ${path} is full (its journal is written beside it); nothing was changed. Free space on that disk, then try again.`,
+  );
+}
+
+/**
+ * A page that no longer authenticates with the key this connection proved at open. When every
+ * page fails, the file as a whole is under another key: another process changed the passphrase
+ * (ChangePassphrase) or put another keystore in its place. Restoring a backup would then lose
+ * that process's work, so it is said plainly and the operator opens it again instead. When only
+ * some pages fail, the file was altered.
+ */
+export function unreadableAfterOpen(failedPages: readonly number[], totalPages: number, path: string): KmsError {
+  if (failedPages.length > 0 && failedPages.length >= totalPages) {
+    return new KmsError(
+      'Keystore.Locked',
+      `The keystore ${path} is no longer under the passphrase it was opened with: another process changed its passphrase or replaced the file. Nothing was written; lock it and open it again with its current passphrase.`,
+    );
+  }
+  return tamperedError(path, failedPages.length ? `${pagesPhrase(failedPages)} failed authentication` : 'a page failed authentication or the b-tree is damaged');
 }
 
 export function tamperedError(path: string, what: string): KmsError {
@@ -151,6 +184,7 @@ export function keyingError(e: unknown, path: string): KmsError {
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
     return new KmsError('Keystore.Locked', LOCKED_MESSAGE);
   }
+  if (code === 'SQLITE_FULL') return diskFullError(path);
   return new KmsError('Internal', `Setting the keystore key failed for ${path} (${code}).`);
 }
 

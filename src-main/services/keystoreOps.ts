@@ -29,11 +29,11 @@ export async function changePassphrase(session: Session, input: OperationInput<'
   const current = Buffer.from(input.CurrentPassphrase, 'utf8');
   const passphrase = Buffer.from(input.NewPassphrase, 'utf8');
   try {
-    await kms.keystore.changePassphrase(current, passphrase);
+    // The entry is committed with the re-key itself (see Keystore.changePassphrase).
+    await kms.keystore.changePassphrase(current, passphrase, (tx) => appendAudit(tx, { requestId, operation: 'ChangePassphrase' }, now(kms)));
   } finally {
     wipe(current, passphrase);
   }
-  await kms.keystore.transaction((tx) => appendAudit(tx, { requestId, operation: 'ChangePassphrase' }, now(kms)));
   return { Keystore: session.keystorePath };
 }
 

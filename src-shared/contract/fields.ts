@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { BYOK_TARGETS, WRAPPING_KEY_SPECS } from '../domain/byokTargets';
 import { parseEncryptionContext } from '../encryptionContext';
 import { aliasNameProblem } from '../alias';
+import { echo } from '../echo';
 import {
   KEY_USAGES,
   PROTECTION_LEVELS,
@@ -36,7 +37,7 @@ export const aliasNameField = z.string().superRefine((v, ctx) => {
 export const keySpecField = z.string().transform((v, ctx): KeySpec => {
   const spec = normaliseKeySpec(v);
   if (!spec) {
-    ctx.addIssue({ code: 'custom', message: `unknown KeySpec "${v}"` });
+    ctx.addIssue({ code: 'custom', message: `unknown KeySpec "${echo(v)}"` });
     return z.NEVER;
   }
   return spec;
@@ -89,6 +90,35 @@ export const passphraseField = z
   .max(1024, 'a passphrase has at most 1024 characters');
 
 export const filePathField = z.string().min(1, 'give a file path').max(4096);
+
+/**
+ * Characters a file name Keyroom writes must not hold: control characters (C0, DEL, C1), format
+ * characters (Unicode Cf: bidirectional overrides and isolates U+202A-202E and U+2066-2069, the
+ * marks U+200E/U+200F and U+061C, zero-width characters, U+FEFF), and line or paragraph
+ * separators. They make a name display as something else (U+202E turns "gpj.exe" around) or
+ * break the listing a witness reads.
+ */
+const UNSAFE_NAME_CHARS = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+/** Why `path` cannot be the name of an output, or undefined. */
+export function outputPathProblem(path: string): string | undefined {
+  // Blank as a whole, or a folder or file name in it that is only spaces ("out/   ").
+  if (path.trim() === '' || path.split(/[\\/]/).some((part) => part.length > 0 && part.trim() === '')) {
+    return 'give a file name that is not only spaces';
+  }
+  const bad = UNSAFE_NAME_CHARS.exec(path);
+  if (bad) {
+    const cp = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    return `the name holds U+${cp}, a control or invisible formatting character that can make a name show as another; type the name plainly`;
+  }
+  return undefined;
+}
+
+/** A path Keyroom writes (an output file, folder or manifest): a file path with a name people can read as it is. */
+export const outputPathField = filePathField.superRefine((v, ctx) => {
+  const problem = outputPathProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /**
  * A token's user PIN. PKCS#11 allows 4 to 255 bytes in general; the token itself enforces its own

@@ -38,7 +38,9 @@ import {
   importTokenField,
   sm2CiphertextEncodingField,
   rehearsalIdField,
+  outputPathField,
 } from './fields';
+import { importTokenProblem } from '../domain/byokTargets';
 
 /** What an operation needs before its handler runs. */
 export type KeystoreNeed = 'none' | 'open';
@@ -142,7 +144,7 @@ export const OPERATIONS = {
     summary: 'Write an encrypted copy of the keystore that opens with the same passphrase.',
     group: 'Keystore',
     keystore: 'open',
-    input: z.object({ OutputFile: filePathField }).strict(),
+    input: z.object({ OutputFile: outputPathField }).strict(),
   }),
   VerifyAuditLog: op({
     summary:
@@ -163,7 +165,7 @@ export const OPERATIONS = {
     summary: 'Write the audit log as JSON lines to a new file; the log then records the file and its SHA-256.',
     group: 'Audit',
     keystore: 'open',
-    input: z.object({ OutputFile: filePathField }).strict(),
+    input: z.object({ OutputFile: outputPathField }).strict(),
   }),
   ListAuditEvents: op({
     summary: 'Read the audit log, newest entry first, a page at a time; optionally one operation\'s or one key\'s entries only.',
@@ -378,7 +380,7 @@ export const OPERATIONS = {
     summary: 'Write the public key of an asymmetric key version to a new PEM file (never overwriting one).',
     group: 'Cryptography',
     keystore: 'open',
-    input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField, OutputFile: filePathField }).strict(),
+    input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField, OutputFile: outputPathField }).strict(),
   }),
   AsymmetricSign: op({
     summary: 'Sign a digest (base64) computed by the caller with the algorithm\'s hash.',
@@ -552,11 +554,16 @@ export const OPERATIONS = {
         TokenExpireTime: tokenExpireTimeField.optional(),
         CloudKeyId: z.string().min(1).max(1024).optional(),
         KeyEncryptionKeyId: z.string().min(1).max(1024).optional(),
-        OutputDir: filePathField,
+        OutputDir: outputPathField,
         Sm2CiphertextEncoding: sm2CiphertextEncodingField.optional(),
         Base64UrlPadding: boolField.optional(),
       })
-      .strict(),
+      .strict()
+      // The token goes into the cloud's import command as given: refuse what that cloud never issues.
+      .superRefine((v, ctx) => {
+        const problem = v.ImportToken === undefined ? undefined : importTokenProblem(v.Target, v.ImportToken);
+        if (problem) ctx.addIssue({ code: 'custom', path: ['ImportToken'], message: problem });
+      }),
   }),
   GetKeyCheckValue: op({
     summary: 'The key check value witnesses compare: AES/SM4 cipher or HMAC of zero bytes (first 3 bytes, hex), or the SHA-256 of an asymmetric key\'s public key.',
@@ -579,7 +586,7 @@ export const OPERATIONS = {
         ExtendedKeyUsage: z.string().max(1024).optional(),
         BasicConstraints: z.string().max(64).optional(),
         Template: z.enum(CSR_TEMPLATES).optional(),
-        OutputFile: filePathField.optional(),
+        OutputFile: outputPathField.optional(),
         Encoding: z.enum(['PEM', 'DER']).optional(),
       })
       .strict(),
@@ -594,8 +601,8 @@ export const OPERATIONS = {
         KeyVersionId: keyVersionIdField.optional(),
         Algorithm: signingAlgorithmField,
         File: z.union([filePathField, z.array(filePathField).min(1, 'give at least one file').max(10_000)]).transform((v) => (Array.isArray(v) ? v : [v])),
-        Manifest: filePathField.optional(),
-        OutputDir: filePathField.optional(),
+        Manifest: outputPathField.optional(),
+        OutputDir: outputPathField.optional(),
         SignatureEncoding: z.enum(['raw', 'base64']).optional(),
         UserId: z.string().min(1).max(1024).optional(),
         OperationId: operationIdField.optional(),

@@ -136,6 +136,52 @@ export const BYOK_ROWS: readonly ByokRow[] = [
   },
 ];
 
+/**
+ * What each cloud's import token looks like (spec/byok.md), so that a token the cloud never issued
+ * (whitespace, a JSON fragment, junk bytes, a token meant for another cloud) is refused before
+ * anything is written, instead of being carried into the import command. Accurate rather than
+ * strict where the spec is silent: Alibaba's token is "opaque", so only its alphabet is checked
+ * (its tokens are base64 text; base64url and '-' are let through); Huawei's is base64 (either
+ * alphabet); AWS's is the base64 of a binary token (decoded for fileb://, so standard base64 with
+ * padding); Google's "token" is the ImportJob's resource name; Azure has none (the key-exchange
+ * key's id goes in KeyEncryptionKeyId). Surrounding whitespace (a pasted line) is ignored.
+ */
+export interface ImportTokenForm {
+  /** What the cloud issues, for the message. */
+  describe: string;
+  /** null: the cloud issues no import token. */
+  pattern: RegExp | null;
+  maxChars: number;
+}
+
+export const IMPORT_TOKEN_FORMS: Readonly<Record<ByokTarget, ImportTokenForm>> = {
+  ALIYUN: { describe: 'the ImportToken text GetParametersForImport returns (letters, digits, + / = _ -)', pattern: /^[A-Za-z0-9+/_-]+={0,2}$/, maxChars: 16_384 },
+  HUAWEI: { describe: 'the base64 import_token get-parameters-for-import returns', pattern: /^[A-Za-z0-9+/_-]+={0,2}$/, maxChars: 16_384 },
+  AWS: {
+    describe: 'the base64 ImportToken of get-parameters-for-import\'s JSON output',
+    pattern: /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$|^(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$/,
+    maxChars: 100_000,
+  },
+  GCP: {
+    describe: 'the ImportJob\'s name, projects/<project>/locations/<location>/keyRings/<ring>/importJobs/<job>',
+    pattern: /^projects\/[A-Za-z0-9_.:-]+\/locations\/[A-Za-z0-9_-]+\/keyRings\/[A-Za-z0-9_-]+\/importJobs\/[A-Za-z0-9_-]+$/,
+    maxChars: 1024,
+  },
+  AZURE: { describe: 'no import token (the key-exchange key\'s id goes in KeyEncryptionKeyId)', pattern: null, maxChars: 0 },
+};
+
+/** Why `token` is not an import token `target` issues, or undefined when it looks like one. */
+export function importTokenProblem(target: ByokTarget, token: string): string | undefined {
+  const form = IMPORT_TOKEN_FORMS[target];
+  const name = BYOK_TARGET_NAMES[target];
+  if (form.pattern === null) return `${name} issues ${form.describe}; leave ImportToken out`;
+  const t = token.trim();
+  if (t === '') return `the ImportToken is empty or only spaces; give ${form.describe}`;
+  if (t.length > form.maxChars) return `the ImportToken is longer than any ${name} issues (at most ${form.maxChars} characters); give ${form.describe}`;
+  if (!form.pattern.test(t)) return `this is not an import token ${name} issues; give ${form.describe}`;
+  return undefined;
+}
+
 /** The key specs `target` takes material for, in KEY_SPECS order of first appearance. */
 export function byokKeySpecs(target: ByokTarget): KeySpec[] {
   const out: KeySpec[] = [];

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { Session, type HsmOptions } from '../../src-main/services/session';
 import { dispatch } from '../../src-main/handlers/dispatch';
+import { isRefusal } from '../../src-main/handlers/refusals';
 import type { OperationName, OperationOutput } from '../../src-shared/contract/operations';
 import type { ErrorData } from '../../src-shared/errors';
 import type { SqlExecutor } from '../../src-main/keystore/sqlcipher';
@@ -52,6 +53,24 @@ export async function openHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const init = await dispatch(session, 'InitKeystore', { Passphrase: PASSPHRASE });
   assert.ok(init.ok, JSON.stringify(init));
 
+  /** Every table hashed; without the log (and its head) when `withLog` is false. */
+  const stateOf = (withLog: boolean) =>
+    session.kms.keystore.read(async (db) => {
+      const hash = createHash('sha256');
+      for (const t of TABLES) {
+        if (!withLog && t === 'audit_log') continue;
+        const rows = await db.all<Record<string, unknown>>(`SELECT * FROM ${t} ORDER BY rowid`);
+        hash.update(t);
+        for (const row of rows) {
+          if (!withLog && t === 'meta' && row.name === 'audit_head') continue;
+          hash.update(JSON.stringify(row, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v)));
+        }
+      }
+      return hash.digest('hex');
+    });
+  const auditSeq = async () =>
+    session.isOpen ? ((await session.kms.keystore.read((db) => db.get<{ n: number | null }>('SELECT max(seq) AS n FROM audit_log')))?.n ?? 0) : 0;
+
   const h: Harness = {
     dir,
     path,
@@ -66,26 +85,25 @@ export async function openHarness(opts: HarnessOptions = {}): Promise<Harness> {
       // What fell due with the clock's last move is not the refused operation's doing.
       await session.carryOutDueWork();
       const before = await h.state();
+      const beforeState = await stateOf(false);
+      const lastSeq = await auditSeq();
       const r = await dispatch(session, name, input);
       assert.equal(r.ok, false, `${name} should have been refused with ${code}`);
       if (r.ok) throw new Error('unreachable');
       assert.equal(r.error.Code, code, `${name}: ${r.error.Message}`);
       assert.ok(r.error.Message.length > 10, 'the message says what to do');
-      assert.equal(await h.state(), before, `${name} refused with ${code} but changed the keystore`);
+      if (isRefusal(r.error.Code) && session.isOpen) {
+        // A refusal changes nothing but the log, which gains exactly its own entry (refusals.ts).
+        assert.equal(await stateOf(false), beforeState, `${name} refused with ${code} but changed the keystore`);
+        const added = await session.kms.keystore.read((db) => db.all<{ request_id: string; result: string; operation: string }>('SELECT request_id, result, operation FROM audit_log WHERE seq > ?', [lastSeq]));
+        assert.deepEqual(added, [{ request_id: r.error.RequestId, result: code, operation: name }], `${name} refused with ${code}: one refusal entry`);
+      } else {
+        assert.equal(await h.state(), before, `${name} refused with ${code} but changed the keystore`);
+      }
       return r.error;
     },
     async state() {
-      return session.kms.keystore.read(async (db) => {
-        const hash = createHash('sha256');
-        for (const t of TABLES) {
-          const rows = await db.all<Record<string, unknown>>(`SELECT * FROM ${t} ORDER BY rowid`);
-          hash.update(t);
-          for (const row of rows) {
-            hash.update(JSON.stringify(row, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v)));
-          }
-        }
-        return hash.digest('hex');
-      });
+      return stateOf(true);
     },
     raw(fn) {
       return session.kms.keystore.read(fn);

@@ -156,7 +156,10 @@ describe('WrapKeyMaterial: every byok.md row, SOFTWARE keys, unwrapped by OpenSS
           Target: row.target,
           WrappingAlgorithm: row.algorithm,
           PublicKey: publicKey,
-          ImportToken: Buffer.from(`token for ${outCount}`).toString('base64'),
+          // Each cloud's own token form (byokTargets.ts): Google's is the ImportJob's name; Azure has none.
+          ...(row.target === 'AZURE'
+            ? {}
+            : { ImportToken: row.target === 'GCP' ? `projects/p/locations/global/keyRings/r/importJobs/job-${outCount}` : Buffer.from(`token for ${outCount}`).toString('base64') }),
           TokenExpireTime: '2026-11-24T04:00:00Z',
           CloudKeyId: row.target === 'GCP' ? 'projects/p/locations/global/keyRings/r/cryptoKeys/k' : `cloud-key-${outCount}`,
           ...(row.target === 'AZURE' ? { KeyEncryptionKeyId: 'https://v1.vault.azure.net/keys/kek/0123456789abcdef0123456789abcdef' } : {}),
@@ -194,6 +197,7 @@ describe('WrapKeyMaterial: every byok.md row, SOFTWARE keys, unwrapped by OpenSS
           case 'GCP':
             blob = read('wrapped_key.bin');
             assert.ok(r.ImportCommand.includes('--wrapped-key-file wrapped_key.bin'));
+            assert.ok(r.ImportCommand.includes(`--import-job projects/p/locations/global/keyRings/r/importJobs/job-${outCount}`));
             break;
           case 'AZURE': {
             const byok = JSON.parse(read('KeyMaterial.byok').toString());

@@ -232,7 +232,9 @@ describe('Nothing half-done: a rotation that fails after the key was generated l
       if (!r.ok) assert.equal(r.error.Code, 'Rejected.KeyState');
       assert.equal((await h.call('ListKeys', {})).TotalCount, keysBefore, 'no new key');
       assert.equal((await h.call('DescribeKey', { KeyId: 'alias/race' })).KeyMetadata.KeyId, b, 'the alias is where the mover put it');
-      assert.equal((await h.call('ListAuditEvents', { Operation: 'RotateAlias' })).TotalCount, 0);
+      // No rotation is recorded, only the refusal itself (refusals.ts), under the caller's RequestId.
+      const events = (await h.call('ListAuditEvents', { Operation: 'RotateAlias' })).Events;
+      assert.deepEqual(events.map((e) => [e.Result, e.RequestId]), [['Rejected.KeyState', r.ok ? '' : r.error.RequestId]]);
     } finally {
       await h.close();
     }

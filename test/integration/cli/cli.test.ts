@@ -348,10 +348,14 @@ describe('keyroom command line', () => {
       const msgFile = nodePath.join(dir, 'msg.txt');
       const rejected = failed(await keyroom([...withPass(), 'Encrypt', '--KeyId', keyId, '--Plaintext', `@${msgFile}`]), 'Rejected.KeyState');
       assert.ok(rejected.Message.includes(keyId), rejected.Message);
+      // A refused use of a key is recorded, under the RequestId the command printed (refusals.ts).
+      entries++;
+      const last = ok<{ Events: { RequestId: string; Result: string; KeyId?: string }[] }>(await keyroom([...withPass(), 'ListAuditEvents', '--PageSize', '1']));
+      assert.deepEqual(last.Events.map((e) => [e.RequestId, e.Result, e.KeyId]), [[rejected.RequestId, 'Rejected.KeyState', keyId]]);
 
       const verdict = ok<{ Valid: boolean; Entries: number }>(await keyroom([...withPass(), 'VerifyAuditLog']));
       assert.equal(verdict.Valid, true);
-      assert.equal(verdict.Entries, entries, 'one entry per successful write, none for the refusals');
+      assert.equal(verdict.Entries, entries, 'one entry per successful write and per refused use of a key, none for malformed input or a missing key');
     });
 
     it('ExportPublicKey writes the PEM OpenSSL reads; ListAuditEvents pages the log newest first', async () => {

@@ -70,9 +70,13 @@ describe('LoginToken and LogoutToken', () => {
   });
 
   it('a wrong PIN is Hsm.PinIncorrect, never echoed, and keeps nothing', async () => {
-    const before = await h.state();
-    const message = errorOf(await dispatch(h.session, 'LoginToken', { Pin: '99999999' }), 'Hsm.PinIncorrect');
+    const r = await dispatch(h.session, 'LoginToken', { Pin: '99999999' });
+    const message = errorOf(r, 'Hsm.PinIncorrect');
     assert.ok(!message.includes('99999999'));
+    // The refusal itself is recorded (refusals.ts); from here on nothing changes.
+    const last = await h.raw((db) => db.get<{ request_id: string; result: string }>('SELECT request_id, result FROM audit_log ORDER BY seq DESC LIMIT 1'));
+    assert.deepEqual(last, { request_id: r.ok ? '' : r.error.RequestId, result: 'Hsm.PinIncorrect' });
+    const before = await h.state();
     assert.equal((await h.call('ListTokens')).LoggedIn, undefined);
     await h.refuse('CreateKey', { KeySpec: 'AES_256', ProtectionLevel: 'HSM' }, 'Hsm.NotConfigured');
     errorOf(await dispatch(h.session, 'LoginToken', { Pin: '123' }), 'InvalidParameter');

@@ -480,14 +480,15 @@ describe('sqlcipherErrors', () => {
       [native('SQLITE_BUSY'), 'Keystore.Locked'],
       [native('SQLITE_LOCKED'), 'Keystore.Locked'],
       [native('SQLITE_IOERR'), 'Keystore.Io'],
-      [native('SQLITE_FULL'), 'Keystore.Io'],
+      [native('SQLITE_FULL'), 'Io.DiskFull'],
       [native('SQLITE_CANTOPEN'), 'Keystore.Io'],
       [native('SQLITE_READONLY'), 'Keystore.Io'],
       [native('SQLITE_NOTADB'), 'Keystore.Tampered'],
       [native('SQLITE_CORRUPT'), 'Keystore.Tampered'],
       [native('SQLITE_CONSTRAINT'), 'Internal'],
       [native('UNKNOWN'), 'Internal'],
-      [Object.assign(new Error('ENOSPC: no space'), { code: 'ENOSPC', syscall: 'write' }), 'Keystore.Io'],
+      [Object.assign(new Error('ENOSPC: no space'), { code: 'ENOSPC', syscall: 'write' }), 'Io.DiskFull'],
+      [native('SQLITE_IOERR'), 'Keystore.Io'],
       [new TypeError('bug'), 'Internal'],
     ];
     for (const [e, code] of cases) assert.equal(toKmsError(e, '/k.db').code, code, String(e));
@@ -536,22 +537,70 @@ describe('Keystore.changePassphrase', () => {
     assert.equal(await withKeystore(path, (ks) => ks.read((db) => count(db, 'meta')), pass('second')), 2);
   });
 
-  test('when another process holds the lock, the passphrase is unchanged and the keystore closes', async (t) => {
+  test('when another process holds the write lock, the passphrase is unchanged, nothing is recorded, and the keystore stays usable', async (t) => {
+    const path = await makeKeystore(t, pass(), 5);
+    const ks = await Keystore.open(path, pass());
+    const other = await rawConnection(path, `'${PASS}'`);
+    let recorded = 0;
+    try {
+      await other.exec('BEGIN IMMEDIATE');
+      await rejectsWith(ks.changePassphrase(pass(), pass('never'), async () => void recorded++), 'Keystore.Locked');
+      await other.exec('ROLLBACK');
+    } finally {
+      await other.close();
+    }
+    assert.equal(recorded, 0, 'the re-key never started, so nothing was recorded');
+    assert.equal(await ks.read((db) => count(db, 'meta')), 5);
+    await ks.close();
+    await assertOpenFailsCleanly(path, pass('never'), 'IncorrectPassphrase');
+  });
+
+  test('when another process is reading, the re-key cannot commit: unchanged, its record rolled back, the keystore closes', async (t) => {
     const path = await makeKeystore(t, pass(), 5);
     const ks = await Keystore.open(path, pass());
     const other = await rawConnection(path, `'${PASS}'`);
     try {
-      await other.exec('BEGIN IMMEDIATE');
-      await rejectsWith(ks.changePassphrase(pass(), pass('never')), 'Keystore.Locked');
+      // A shared lock lets BEGIN IMMEDIATE through but keeps the re-key's commit from writing.
+      await other.exec('BEGIN');
+      await other.get('SELECT count(*) FROM meta');
+      await rejectsWith(
+        ks.changePassphrase(pass(), pass('never'), (tx) => tx.run("INSERT INTO meta (name, value) VALUES ('changed', '1')").then(() => undefined)),
+        'Keystore.Locked',
+      );
       await other.exec('ROLLBACK');
     } finally {
       await other.close();
     }
     await rejectsWith(ks.read(async () => 1), 'Internal'); // closed
     await ks.close();
-    await assertOpenFailsCleanly(path, pass('never'), 'IncorrectPassphrase');
+    // The failed commit leaves its rollback journal with a zeroed header (not hot: the file was
+    // never written); the next transaction that writes removes it.
     const check = await withKeystore(path, (k) => k.read(async (db) => [await count(db, 'meta'), (await db.get<{ integrity_check: string }>('PRAGMA integrity_check'))?.integrity_check]));
-    assert.deepEqual(check, [5, 'ok']);
+    assert.deepEqual(check, [5, 'ok'], 'the record written before the re-key was rolled back with it');
+    await rejectsWith(Keystore.open(path, pass('never')), 'IncorrectPassphrase', ['never']);
+  });
+
+  test('the record written in the re-key transaction is committed with it, under the new key only', async (t) => {
+    const path = await makeKeystore(t, pass(), 1);
+    await withKeystore(path, (ks) => ks.changePassphrase(pass(), pass('second'), (tx) => tx.run("INSERT INTO meta (name, value) VALUES ('changed', '1')").then(() => undefined)));
+    assert.equal(await withKeystore(path, (ks) => ks.read((db) => count(db, 'meta')), pass('second')), 2);
+  });
+
+  test('a process whose keystore was re-keyed by another is told so, not that the file was tampered with', async (t) => {
+    const path = await makeKeystore(t, pass(), 3);
+    const ks = await Keystore.open(path, pass());
+    try {
+      const other = await rawConnection(path, `'${PASS}'`);
+      await other.exec("PRAGMA rekey = 'someone else changed it'");
+      await other.close();
+      for (const attempt of [() => ks.read((db) => count(db, 'meta')), () => ks.transaction((tx) => tx.run("INSERT INTO meta (name, value) VALUES ('x', 'y')"))]) {
+        const e = await rejectsWith(attempt(), 'Keystore.Locked');
+        assert.match(e.message, /changed its passphrase/);
+        assert.doesNotMatch(e.message, /backup/);
+      }
+    } finally {
+      await ks.close();
+    }
   });
 });
 

@@ -97,7 +97,7 @@ describe('ExportPublicKey', () => {
     await h.refuse('ExportPublicKey', { KeyId: '00000000-0000-4000-8000-000000000000', KeyVersionId: rsaVersion, OutputFile: fresh }, 'NotFound.Key');
     await h.refuse('ExportPublicKey', { KeyId: 'alias/nobody', KeyVersionId: rsaVersion, OutputFile: fresh }, 'NotFound.Alias');
     await h.refuse('ExportPublicKey', { KeyId: rsa, KeyVersionId: '00000000-0000-4000-8000-000000000000', OutputFile: fresh }, 'NotFound.KeyVersion');
-    await h.refuse('ExportPublicKey', { KeyId: rsa, KeyVersionId: rsaVersion, OutputFile: '' }, 'InvalidParameter');
+    await h.refuse('ExportPublicKey', { KeyId: rsa, KeyVersionId: rsaVersion, OutputFile: '' }, 'InvalidParameter.OutputFile');
     await h.refuse('ExportPublicKey', { KeyId: rsa, KeyVersionId: rsaVersion }, 'MissingParameter');
     assert.deepEqual(fs.readdirSync(h.dir).sort(), filesBefore, 'no file written, no temporary file left');
     assert.deepEqual(partials(h.dir), []);

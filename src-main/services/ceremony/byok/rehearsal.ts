@@ -6,7 +6,7 @@
  * memory, for as long as the keystore is open; they are zeroed when it locks.
  */
 import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readSmallFile } from '../../../files/readBounded';
 import { join, resolve } from 'node:path';
 import { KmsError } from '../../../../src-shared/errors';
 import { KEY_SPEC_INFO, isAsymmetric, type KeySpec } from '../../../../src-shared/domain/keySpecs';
@@ -131,10 +131,15 @@ interface Manifest {
   Files?: { File?: unknown; Sha256?: unknown }[];
 }
 
+/** Wrapped material, its manifest and the cloud files are kilobytes; this is ample. */
+const REHEARSAL_FILE_MAX_BYTES = 1 << 20;
+
 export async function checkRehearsal(rehearsals: Rehearsals, input: OperationInput<'CheckRehearsal'>): Promise<OperationOutput<'CheckRehearsal'>> {
   const standIn = rehearsals.get(input.RehearsalId);
   const dir = resolve(input.OutputDir);
-  const read = (name: string) => readFile(join(dir, name));
+  // What a ceremony wrote there is small; a FIFO or device put in its place is refused, not waited on.
+  const read = (name: string) =>
+    readSmallFile(join(dir, name), REHEARSAL_FILE_MAX_BYTES, (why) => new KmsError('InvalidParameter.OutputDir', `Cannot read ${join(dir, name)}: ${why}.`));
   let manifest: Manifest;
   try {
     manifest = JSON.parse((await read(MANIFEST_FILE)).toString('utf8')) as Manifest;

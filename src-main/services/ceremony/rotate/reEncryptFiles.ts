@@ -7,7 +7,6 @@
  * checked free first, every blob is re-encrypted, the outputs are staged and one more entry
  * (ReEncryptFiles) names each with its SHA-256 before any takes its final name.
  */
-import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { KmsError } from '../../../../src-shared/errors';
 import type { OperationInput, OperationOutput } from '../../../../src-shared/contract/operations';
@@ -16,7 +15,8 @@ import { outputFilesDetail, planRecordedOutputs, publishRecorded, recordWithStag
 import { reEncrypt } from '../../kms/symmetric';
 import { now, type KmsContext } from '../../kms/context';
 import { throwIfCancelled, type OperationControl } from '../../operationControl';
-import { describeErrno, unreadable } from '../../../files/readFile';
+import { unreadable } from '../../../files/readFile';
+import { readSmallFile } from '../../../files/readBounded';
 
 const OP = 'ReEncryptFiles';
 /** A CiphertextBlob file is small; a bigger one is not one. */
@@ -24,12 +24,14 @@ const MAX_BLOB_FILE_BYTES = 2 * 1024 * 1024;
 const SUFFIX = '.reencrypted';
 
 async function readBlob(path: string): Promise<string> {
-  const st = await stat(path).catch((e: unknown) => {
-    throw unreadable(path, describeErrno(e));
-  });
-  if (!st.isFile()) throw unreadable(path, 'it is not a regular file');
-  if (st.size > MAX_BLOB_FILE_BYTES) throw new KmsError('InvalidParameter.InputFile', `${path} is ${st.size} bytes: not a file holding one CiphertextBlob.`);
-  const text = (await readFile(path, 'utf8')).trim();
+  // Regular files only, checked after opening too (no wait on a FIFO), and at most one blob's size.
+  const text = (
+    await readSmallFile(path, MAX_BLOB_FILE_BYTES, (why) =>
+      /bytes/.test(why) ? new KmsError('InvalidParameter.InputFile', `${path} is not a file holding one CiphertextBlob: ${why}.`) : unreadable(path, why),
+    )
+  )
+    .toString('utf8')
+    .trim();
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) throw new KmsError('InvalidParameter.InputFile', `${path} does not hold one base64 CiphertextBlob.`);
   return text;
 }

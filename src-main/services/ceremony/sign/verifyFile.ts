@@ -4,7 +4,6 @@
  * with trailing bytes or non-canonical DER, is `Value: false`; a missing file, an unreadable
  * public key or an algorithm that does not fit the key is an error.
  */
-import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { KmsError } from '../../../../src-shared/errors';
 import { KEY_SPEC_INFO, type KeySpec } from '../../../../src-shared/domain/keySpecs';
@@ -16,7 +15,8 @@ import { requireAlgorithm, requireState, requireUsage, resolveKey, resolveVersio
 import { now, type KmsContext } from '../../kms/context';
 import { appendAudit } from '../../audit/auditLog';
 import type { OperationControl } from '../../operationControl';
-import { describeErrno, unreadable } from '../../../files/readFile';
+import { unreadable } from '../../../files/readFile';
+import { readSmallFile } from '../../../files/readBounded';
 import { digestForSignature, userIdBytes } from './fileDigest';
 
 /** Far above any signature Keyroom checks (RSA-4096: 512 bytes); a bigger file is not a signature. */
@@ -54,12 +54,10 @@ export async function verifyFile(kms: KmsContext, input: OperationInput<'VerifyF
   const userId = userIdBytes(input.Algorithm, input.UserId);
   const { spec, spki, keyId, keyVersionId } = await signerOf(kms, input);
   const sigPath = resolve(input.SignatureFile);
-  const sigStat = await stat(sigPath).catch((e: unknown) => {
-    throw unreadable(sigPath, describeErrno(e));
-  });
-  if (!sigStat.isFile()) throw unreadable(sigPath, 'it is not a regular file');
-  if (sigStat.size > MAX_SIGNATURE_BYTES) throw new KmsError('InvalidParameter', `${sigPath} is ${sigStat.size} bytes: not a signature.`);
-  const signature = await readFile(sigPath);
+  // Regular files only, checked after opening too (no wait on a FIFO), and at most a signature's size.
+  const signature = await readSmallFile(sigPath, MAX_SIGNATURE_BYTES, (why) =>
+    why.startsWith('it is ') && /bytes/.test(why) ? new KmsError('InvalidParameter', `${sigPath} is not a signature: ${why}.`) : unreadable(sigPath, why),
+  );
   const file = resolve(input.File);
   const d = await digestForSignature(file, input.Algorithm, spki, userId, false, control, 'VerifyFile', (done, total) =>
     control.progress({ Phase: 'Hashing', Done: done, Total: total }),
