@@ -103,11 +103,15 @@ export function macInterfacesCheck(out: CommandOutput): AirGapCheck {
       evidence.push(`${line} (loopback: stays inside this machine)`);
       continue;
     }
+    // A tunnel (utun: iCloud, VPN) carries traffic only over another link, which the other
+    // lines show; macOS keeps some up whatever the network.
+    if (TUNNEL.test(i.name)) {
+      evidence.push(`${line} (tunnel: only over another link)`);
+      continue;
+    }
     evidence.push(line);
     if (!i.flags.includes('UP')) continue;
-    // A tunnel (utun: iCloud, VPN) carries traffic only over another link; macOS keeps some up.
-    if (TUNNEL.test(i.name)) adminUp.push(`${i.name} (tunnel)`);
-    else if (i.status === 'active' || (i.status === null && i.flags.includes('RUNNING'))) active.push(i.name);
+    if (i.status === 'active' || (i.status === null && i.flags.includes('RUNNING'))) active.push(i.name);
     else adminUp.push(i.name);
   }
   if (active.length) {
@@ -123,17 +127,13 @@ export function macRoutesCheck(out: CommandOutput): AirGapCheck {
   if (!out.ok) return check('network.defaultRoutes', 'FAIL', [out.error], 'Keyroom could not read the routing table: check netstat -rn by hand.');
   const evidence: string[] = [];
   const ways: string[] = [];
-  const tunnels: string[] = [];
   for (const r of parseDefaultRoutes(out.stdout)) {
-    const dead = /[RB]/.test(r.flags) || !r.flags.includes('U') || /^lo\d+$/.test(r.netif);
-    evidence.push(`${r.family} default via ${r.gateway} flags=${r.flags} dev ${r.netif}${dead ? ' (not a way out: reject, blackhole, down or loopback)' : ''}`);
-    if (dead) continue;
-    if (TUNNEL.test(r.netif)) tunnels.push(`${r.family} via ${r.netif}`);
-    else ways.push(`${r.family} default via ${r.gateway} on ${r.netif}`);
+    const why = [/[RB]/.test(r.flags) && 'reject or blackhole', !r.flags.includes('U') && 'not up', /^lo\d+$/.test(r.netif) && 'on loopback', TUNNEL.test(r.netif) && 'a tunnel, only over another link'].filter(Boolean);
+    evidence.push(`${r.family} default via ${r.gateway} flags=${r.flags} dev ${r.netif}${why.length ? ` (not a way out by itself: ${why.join(', ')})` : ''}`);
+    if (why.length === 0) ways.push(`${r.family} default via ${r.gateway} on ${r.netif}`);
   }
   if (evidence.length === 0) evidence.push('netstat -rn: no default route');
-  if (ways.length) return check('network.defaultRoutes', 'FAIL', evidence, `There is a default route (${ways.join('; ')}): disconnect that interface and run the test again.`);
-  if (tunnels.length) return check('network.defaultRoutes', 'WARN', evidence, `Default routes through tunnels only (${tunnels.join('; ')}): macOS keeps these for its services; they reach nothing without another link, but a VPN would use them.`);
+  if (ways.length) return check('network.defaultRoutes', 'FAIL', evidence, `A way out: ${ways.join('; ')}. Disconnect that interface and run the test again.`);
   return check('network.defaultRoutes', 'PASS', evidence);
 }
 
