@@ -302,7 +302,8 @@ export function radiosCheck(rfkill: RfkillSwitch[], bluetooth: string[], wifiPhy
   const blocked = (r: RfkillSwitch): boolean => r.soft === '1' || r.hard === '1';
   const open = rfkill.filter((r) => !blocked(r)).map((r) => `${r.name} (${r.type})`);
   const blockedTypes = new Set(rfkill.filter(blocked).map((r) => r.type));
-  const allBlocked = rfkill.length > 0 && rfkill.every(blocked);
+  // A switch of type "all" (a platform's kill switch) blocks every radio.
+  const allBlocked = blockedTypes.has('all');
   if (bluetooth.length) evidence.push(`/sys/class/bluetooth: ${bluetooth.join(', ')}`);
   if (wifiPhys.length) evidence.push(`/sys/class/ieee80211: ${wifiPhys.join(', ')}`);
   // An adapter whose radio no rfkill switch blocks (the "all" switch of a laptop counts).
