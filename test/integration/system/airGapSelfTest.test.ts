@@ -12,8 +12,18 @@ import { join } from 'node:path';
 import { openHarness } from '../../support/kmsHarness';
 import { Session } from '../../../src-main/services/session';
 import { dispatch } from '../../../src-main/handlers/dispatch';
+import type { OperationOutput } from '../../../src-shared/contract/operations';
+import type { ErrorData } from '../../../src-shared/errors';
 
 const TODAY = new Date('2026-12-05T08:00:00Z');
+
+type Report = OperationOutput<'AirGapSelfTest'>;
+
+/** dispatch as the front doors call it, typed for this operation. */
+async function selfTest(session: Session, input: Record<string, unknown>): Promise<{ ok: true; value: Report } | { ok: false; error: ErrorData }> {
+  const r = await dispatch(session, 'AirGapSelfTest', input);
+  return r.ok ? { ok: true, value: r.value as Report } : r;
+}
 
 test('with the keystore open, the verdict goes into the audit log under the RequestId', async () => {
   const h = await openHarness({ start: TODAY });
@@ -40,7 +50,7 @@ test('with no keystore open, nothing is written anywhere and nothing is recorded
   const dir = mkdtempSync(join(tmpdir(), 'keyroom-selftest-'));
   try {
     const session = new Session({ keystorePath: join(dir, 'keystore.db'), clock: () => TODAY });
-    const r = await dispatch(session, 'AirGapSelfTest', {});
+    const r = await selfTest(session, {});
     assert.ok(r.ok, JSON.stringify(r));
     assert.equal(r.value.Recorded, false);
     assert.deepEqual(readdirSync(dir), [], 'no keystore was created');
@@ -54,28 +64,28 @@ test("the plan's dates bound the clock: outside them the clock check fails with 
   const dir = mkdtempSync(join(tmpdir(), 'keyroom-selftest-'));
   const session = new Session({ keystorePath: join(dir, 'keystore.db'), clock: () => TODAY });
   try {
-    const late = await dispatch(session, 'AirGapSelfTest', { NotAfter: '2026-12-01' });
+    const late = await selfTest(session, { NotAfter: '2026-12-01' });
     assert.ok(late.ok);
     const clock = late.value.Checks.find((c) => c.Name === 'clock');
     assert.equal(clock?.Result, 'FAIL');
     assert.equal(late.value.Verdict, 'FAIL');
     assert.ok(clock?.Evidence.includes('plan not after: 2026-12-01T00:00:00.000Z'));
     assert.match(clock?.Advice ?? '', /later than the plan's last date/);
-    const inside = await dispatch(session, 'AirGapSelfTest', { NotBefore: '2026-12-05T00:00:00+08:00', NotAfter: '2027-01-01' });
+    const inside = await selfTest(session, { NotBefore: '2026-12-05T00:00:00+08:00', NotAfter: '2027-01-01' });
     assert.ok(inside.ok);
     assert.equal(inside.value.Checks.find((c) => c.Name === 'clock')?.Result, 'PASS');
     const before = new Session({ keystorePath: join(dir, 'keystore.db'), clock: () => new Date('2025-06-01T00:00:00Z') });
-    const early = await dispatch(before, 'AirGapSelfTest', {});
+    const early = await selfTest(before, {});
     assert.ok(early.ok);
     assert.match(early.value.Checks.find((c) => c.Name === 'clock')?.Advice ?? '', /earlier than this Keyroom release/);
 
-    const swapped = await dispatch(session, 'AirGapSelfTest', { NotBefore: '2027-01-01', NotAfter: '2026-01-01' });
+    const swapped = await selfTest(session, { NotBefore: '2027-01-01', NotAfter: '2026-01-01' });
     assert.equal(swapped.ok, false);
     if (!swapped.ok) assert.equal(swapped.error.Code, 'InvalidParameter');
-    const notADate = await dispatch(session, 'AirGapSelfTest', { NotAfter: 'next Tuesday' });
+    const notADate = await selfTest(session, { NotAfter: 'next Tuesday' });
     assert.equal(notADate.ok, false);
     if (!notADate.ok) assert.match(notADate.error.Message, /NotAfter/);
-    const impossible = await dispatch(session, 'AirGapSelfTest', { NotAfter: '2026-13-45' });
+    const impossible = await selfTest(session, { NotAfter: '2026-13-45' });
     assert.equal(impossible.ok, false);
   } finally {
     await session.dispose();
