@@ -65,6 +65,10 @@ describe('AirGapSelfTest on the real kernel', { skip: SKIP ?? false }, () => {
   });
 
   it('fails on this machine, naming each interface that is up and the default route iproute2 reports', (t) => {
+    if (!onPath('ip')) {
+      t.skip('ip (iproute2) is missing; the test preflight installs it');
+      return;
+    }
     const upLinks = spawnSync('ip', ['-o', 'link', 'show', 'up'], { encoding: 'utf8' })
       .stdout.split('\n')
       .map((l) => /^\d+: ([^:@]+)[@:]/.exec(l)?.[1])
