@@ -106,11 +106,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src-main/keystore/**/*.ts', 'src-main/files/**/*.ts'],
+    files: ['src-main/keystore/**/*.ts', 'src-main/files/**/*.ts', 'src-main/system/**/*.ts'],
     rules: {
       'no-restricted-imports': restrict(
         [noElectron, ELECTRON_MSG],
-        [['**/services/**', '**/backends/**', '**/handlers/**', '**/cli/**', '**/app/**'], 'Storage and files sit below services and backends.'],
+        [['**/services/**', '**/backends/**', '**/handlers/**', '**/cli/**', '**/app/**'], 'Storage, files and the OS probes sit below services and backends.'],
       ),
     },
   },

@@ -16,6 +16,7 @@ import * as tokens from '../services/tokens';
 import * as orphanHsmKeys from '../services/kms/orphanHsmKeys';
 import { digestFile } from '../services/files/digestFile';
 import { checkImportParameters } from '../services/ceremony/byok/importParameters';
+import { airGapSelfTest } from '../services/ceremony/airGapSelfTest';
 import { getKeyCheckValue, wrapKeyMaterial } from '../services/ceremony/byok/wrapKeyMaterial';
 import { checkRehearsal, prepareRehearsal } from '../services/ceremony/byok/rehearsal';
 import { generateCsr } from '../services/ceremony/csr/generateCsr';
@@ -100,6 +101,7 @@ export const HANDLERS: HandlerTable = {
   DigestFile: (i, c) => digestFile(i, c),
   CancelOperation: (i, c) => cancelOperation(c.session, i),
 
+  AirGapSelfTest: (i, c) => airGapSelfTest(c.session, i, c.requestId),
   CheckImportParameters: async (i, c) => checkImportParameters(i, c.session.clock()).report,
   WrapKeyMaterial: (i, c) => wrapKeyMaterial(c.session.kms, i, c.requestId, { isRehearsalKey: (fp) => c.session.rehearsals.isStandIn(fp) }),
   GetKeyCheckValue: (i, c) => getKeyCheckValue(c.session.kms, i),

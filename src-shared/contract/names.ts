@@ -58,6 +58,7 @@ export const APP_OPERATION_NAMES = [
   'DeleteOrphanHsmKey',
   'DigestFile',
   'CancelOperation',
+  'AirGapSelfTest',
   'CheckImportParameters',
   'WrapKeyMaterial',
   'GetKeyCheckValue',

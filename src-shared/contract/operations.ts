@@ -70,6 +70,12 @@ export interface OperationDef<I extends z.ZodObject = z.ZodObject> {
 }
 const paging = { PageNumber: pageNumberField.optional(), PageSize: pageSizeField.optional() };
 
+/** A date (2027-01-01) or an ISO-8601 time with its zone (2027-01-01T09:00:00+08:00). */
+const planDateField = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/, 'a date, 2027-01-01, or a time with its zone, 2027-01-01T09:00:00Z')
+  .refine((v) => !Number.isNaN(Date.parse(v)), 'not a real date');
+
 /** GenerateDataKey and GenerateDataKeyWithoutPlaintext take the same input. */
 const dataKeyInput = z
   .object({
@@ -522,6 +528,18 @@ export const OPERATIONS = {
     keystore: 'none',
     input: z.object({ OperationId: operationIdField }).strict(),
     frontDoors: ['app'],
+  }),
+  AirGapSelfTest: op({
+    summary: 'The air-gap self-test: network interfaces, default routes, radios, swap, mounts (removable media marked), core dumps and the clock, each PASS, WARN or FAIL with the values read, and what software cannot see. Reads only; with a keystore open in the app, the verdict is recorded in the audit log.',
+    group: 'Ceremony',
+    keystore: 'none',
+    input: z
+      .object({
+        /** The plan's dates: the clock must read within them. */
+        NotBefore: planDateField.optional(),
+        NotAfter: planDateField.optional(),
+      })
+      .strict(),
   }),
   CheckImportParameters: op({
     summary: 'Check a cloud\'s import parameters before wrapping: the public key parses and fits the wrapping algorithm, the token has not expired; prints the key\'s fingerprint to read aloud.',

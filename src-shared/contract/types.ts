@@ -10,6 +10,7 @@ import type {
   MacAlgorithm,
 } from '../domain/keySpecs';
 import type { ByokTarget, WrappingKeySpec } from '../domain/byokTargets';
+import type { AirGapReport } from '../domain/airGap';
 
 export type RotationStatus = 'Enabled' | 'Disabled' | 'Suspended';
 
@@ -234,6 +235,8 @@ export interface OperationOutputs {
   DigestFile: { InputFile: string; Size: number; Algorithm: DigestAlgorithm; Digest: string };
   CancelOperation: { Cancelled: true };
 
+  /** Recorded: whether the verdict went into the audit log (a keystore open in the app; RequestId is then the entry's id). */
+  AirGapSelfTest: AirGapReport & { Recorded: boolean };
   CheckImportParameters: CheckedImportParameters;
   WrapKeyMaterial: WrappedKeyMaterial & StaleReport;
   GenerateCsr: GeneratedCsr & StaleReport;

@@ -18,6 +18,10 @@ const NEEDS = [
   { what: 'mkfs.exfat', pkg: 'exfatprogs', present: () => onPath('mkfs.exfat') },
   { what: 'exfat-fuse', pkg: 'exfat-fuse', present: () => onPath('mount.exfat-fuse') },
   { what: 'strace', pkg: 'strace', present: () => onPath('strace') },
+  // Air-gap self-test: a fresh network namespace (unshare), and iproute2 as the independent judge
+  // of which interfaces are up and where the default route goes.
+  { what: 'unshare', pkg: 'util-linux', present: () => onPath('unshare') },
+  { what: 'ip (iproute2)', pkg: 'iproute2', present: () => onPath('ip') },
 ];
 
 function onPath(cmd) {
