@@ -18,6 +18,9 @@ const NEEDS = [
   { what: 'mkfs.exfat', pkg: 'exfatprogs', present: () => onPath('mkfs.exfat') },
   { what: 'exfat-fuse', pkg: 'exfat-fuse', present: () => onPath('mount.exfat-fuse') },
   { what: 'strace', pkg: 'strace', present: () => onPath('strace') },
+  // Release-signature formats: the verifiers pipelines run (OpenPGP: gpg, gpgv, sqv).
+  { what: 'gpg and gpgv', pkg: 'gnupg', present: () => onPath('gpg') && onPath('gpgv') },
+  { what: 'sqv', pkg: 'sqv', present: () => onPath('sqv') },
 ];
 
 function onPath(cmd) {
