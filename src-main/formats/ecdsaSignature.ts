@@ -49,3 +49,19 @@ export function ecdsaDerToP1363(der: Buffer, fieldBytes: number): Buffer {
   const { r, s } = ecdsaDerToRs(der, fieldBytes);
   return Buffer.concat([r, s]);
 }
+
+/** A minimal DER INTEGER of an unsigned magnitude (a 0x00 sign octet when the high bit is set). */
+function derInteger(magnitude: Buffer): Buffer {
+  let i = 0;
+  while (i < magnitude.length - 1 && magnitude[i] === 0) i++;
+  const m = magnitude.subarray(i);
+  const body = m[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), m]) : m;
+  return Buffer.concat([Buffer.from([0x02, body.length]), body]);
+}
+
+/** DER SEQUENCE{r, s} of two magnitudes (from MPIs or P1363 halves), for verifying with the DER verifier. */
+export function ecdsaRsToDer(r: Buffer, s: Buffer): Buffer {
+  const seq = Buffer.concat([derInteger(r), derInteger(s)]);
+  const len = seq.length < 0x80 ? Buffer.from([seq.length]) : Buffer.from([0x81, seq.length]);
+  return Buffer.concat([Buffer.from([0x30]), len, seq]);
+}
