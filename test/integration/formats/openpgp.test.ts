@@ -15,6 +15,7 @@ import { armor } from '../../../src-main/formats/openpgp/armor';
 import { packet, PACKET_TAG } from '../../../src-main/formats/openpgp/packets';
 import { publicKeyBody } from '../../../src-main/formats/openpgp/publicKey';
 import { v4Fingerprint } from '../../../src-main/formats/openpgp/fingerprint';
+import { verifyDetached } from '../../../src-main/formats/openpgp/verify';
 import type { FormatKeySpec, Signer } from '../../../src-main/formats/keySpec';
 import { testKey, type TestKey } from '../../support/formatKeys';
 
@@ -78,7 +79,7 @@ function sqvVerify(s: Signed, data = s.data, keyring = s.keyAsc): { ok: boolean;
   return run('sqv', ['--keyring', keyring, s.sigAsc, data]);
 }
 
-const SPECS: FormatKeySpec[] = ['RSA_2048', 'RSA_3072', 'EC_P256', 'EC_P384', 'ED25519'];
+const SPECS: FormatKeySpec[] = ['RSA_2048', 'RSA_3072', 'RSA_4096', 'EC_P256', 'EC_P384', 'ED25519'];
 
 describe('OpenPGP signatures verified by gpg, gpgv and sqv', () => {
   for (const spec of SPECS) {
@@ -107,6 +108,10 @@ describe('OpenPGP signatures verified by gpg, gpgv and sqv', () => {
       assert.match(gBad.out, /BADSIG/);
       assert.equal(gpgvVerify(s, bad).ok, false);
       assert.equal(sqvVerify(s, bad).ok, false);
+      // Keyroom's own check agrees with them on the same bytes.
+      const keyroom = (file: Buffer) => verifyDetached({ armoredSignature: readFileSync(s.sigAsc, 'utf8'), publicKey: { spki: key.spki, keySpec: spec, created: CREATED }, fileHash: createHash(OPENPGP_HASH[spec]).update(file) });
+      assert.deepEqual(keyroom(content), { valid: true, signatureTime: SIGNED_AT });
+      assert.equal(keyroom(changed).valid, false);
     });
   }
 
@@ -117,6 +122,7 @@ describe('OpenPGP signatures verified by gpg, gpgv and sqv', () => {
     assert.ok(gpgvVerify(s).ok);
     const q = sqvVerify(s);
     assert.equal(q.ok, false, 'sqv 1.1 accepted secp256k1; the warning in the spec can go');
+    assert.match(q.out, /No binding signature/); // the self-certification cannot be checked, so the key is unbound
   });
 });
 
