@@ -8,6 +8,7 @@ import { verify as nodeVerify } from 'node:crypto';
 import { ecdsaVerifyDigest, type EcdsaCurve } from '../crypto/ecdsa';
 import { spkiKeyObject } from '../crypto/keyEncoding';
 import { rsaVerifyDigest, type RsaSignScheme } from '../crypto/rsa';
+import { KmsError } from '../../src-shared/errors';
 import type { FormatKeySpec } from './keySpec';
 
 const CURVE: Readonly<Record<'EC_P256' | 'EC_P256K' | 'EC_P384', EcdsaCurve>> = { EC_P256: 'prime256v1', EC_P256K: 'secp256k1', EC_P384: 'secp384r1' };
@@ -19,5 +20,15 @@ export function verifySigned(keySpec: FormatKeySpec, spki: Buffer, input: Buffer
     return input.length === 32 && rsaVerifyDigest(spkiKeyObject(spki), rsaScheme, input, signed);
   } catch {
     return false; // a key that does not parse verifies nothing
+  }
+}
+
+/**
+ * Checks the key's reply before any format encodes it: a token fault must not be published as a
+ * signature (and a faulty RSA-CRT signature would even reveal the key; Boneh-DeMillo-Lipton).
+ */
+export function assertSigned(keySpec: FormatKeySpec, spki: Buffer, input: Buffer, signed: Buffer, rsaScheme: RsaSignScheme = 'PKCS1'): void {
+  if (!verifySigned(keySpec, spki, input, signed, rsaScheme)) {
+    throw new KmsError('Internal', 'The key returned a signature that does not verify with its public key; nothing was written. Check the token and retry.');
   }
 }

@@ -21,6 +21,7 @@ import { KmsError } from '../../../src-shared/errors';
 import { ecdsaDerToRs } from '../ecdsaSignature';
 import type { FormatKeySpec, Signer } from '../keySpec';
 import { publicKeyNumbers } from '../publicKey';
+import { assertSigned } from '../verifySigned';
 
 export const SIGSTORE_BUNDLE_V03 = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 
@@ -70,6 +71,7 @@ export async function signBlob(input: SignBlobInput): Promise<SignedBlob> {
   const signature = await input.sign(input.fileSha256);
   if (input.keySpec === 'EC_P256') ecdsaDerToRs(signature, 32); // strict DER, as ecdsa.VerifyASN1 wants
   else if (signature.length * 8 !== Number(input.keySpec.slice(4))) throw new KmsError('Internal', 'The key returned an RSA signature of the wrong length; nothing was written.');
+  assertSigned(input.keySpec, input.spki, input.fileSha256, signature);
   const bundle: MessageSignatureBundle = {
     mediaType: SIGSTORE_BUNDLE_V03,
     verificationMaterial: { publicKey: { hint: publicKeyHint(input.spki) } },

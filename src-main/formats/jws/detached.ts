@@ -15,6 +15,7 @@ import { KmsError } from '../../../src-shared/errors';
 import { ecdsaDerToP1363 } from '../ecdsaSignature';
 import type { FormatKeySpec, Signer } from '../keySpec';
 import { ecFieldBytes } from '../publicKey';
+import { assertSigned } from '../verifySigned';
 import { jwsAlgorithmFor, JWS_SIGNING, type JwsAlgorithm } from './algorithms';
 import { base64url } from './base64url';
 import { publicJwk } from './jwk';
@@ -62,6 +63,7 @@ export function createSigningInputHash(input: JwsSigningInput): Hash {
 
 export interface DetachedJwsInput {
   keySpec: FormatKeySpec;
+  spki: Buffer;
   signingInput: JwsSigningInput;
   /** ES/PS: the hash from createSigningInputHash, fed with the file (consumed). EdDSA: the file's bytes. */
   payload: { hash: Hash } | { bytes: Buffer };
@@ -93,5 +95,6 @@ export async function signDetached(input: DetachedJwsInput): Promise<string> {
   if (keySpec === 'EC_P256' || keySpec === 'EC_P384') signature = ecdsaDerToP1363(signed, ecFieldBytes(keySpec)); // RFC 7518 §3.4
   else if (keySpec === 'ED25519') signature = signed.length === 64 ? signed : failed('an Ed25519 signature that is not 64 octets');
   else signature = signed.length * 8 === Number(keySpec.slice(4)) ? signed : failed('an RSA signature of the wrong length');
+  assertSigned(keySpec, input.spki, toSign, signed, 'PSS');
   return `${signingInput.encodedHeader}..${base64url(signature)}`;
 }

@@ -17,6 +17,7 @@ import { KmsError } from '../../../src-shared/errors';
 import { ecdsaDerToRs } from '../ecdsaSignature';
 import type { FormatKeySpec, Signer } from '../keySpec';
 import { ecFieldBytes } from '../publicKey';
+import { assertSigned } from '../verifySigned';
 import { armor } from './armor';
 import { v4Fingerprint, v4KeyId } from './fingerprint';
 import { be16, be32, bodyLength, mpi, packet, PACKET_TAG } from './packets';
@@ -110,7 +111,9 @@ export async function signaturePacket(input: SignatureInput): Promise<Buffer> {
   const trailer = Buffer.concat([Buffer.from([0x04, 0xff]), be32(sigfields.length)]);
   const digest = input.hash.update(sigfields).update(trailer).digest();
   const signed = await input.sign(digest);
-  const body = Buffer.concat([sigfields, be16(unhashed.length), unhashed, digest.subarray(0, 2), signatureMpis(spec, signed)]);
+  const mpis = signatureMpis(spec, signed); // the reply's shape first, then its validity
+  assertSigned(spec, input.publicKey.spki, digest, signed);
+  const body = Buffer.concat([sigfields, be16(unhashed.length), unhashed, digest.subarray(0, 2), mpis]);
   return packet(PACKET_TAG.signature, body);
 }
 

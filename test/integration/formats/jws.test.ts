@@ -15,10 +15,10 @@ import { verifyDetachedJws } from '../../support/jwsVerifier';
 async function sign(key: TestKey, file: Buffer, signer?: Signer): Promise<string> {
   const signingInput = jwsSigningInput(key.spki, key.spec);
   const sign = signer ?? (key.spec.startsWith('RSA_') ? key.signPss! : key.sign);
-  if (signingInput.digest === 'message') return signDetached({ keySpec: key.spec, signingInput, payload: { bytes: file }, sign });
+  if (signingInput.digest === 'message') return signDetached({ keySpec: key.spec, spki: key.spki, signingInput, payload: { bytes: file }, sign });
   const hash = createSigningInputHash(signingInput);
   for (let at = 0; at < file.length; at += 65536) hash.update(file.subarray(at, at + 65536));
-  return signDetached({ keySpec: key.spec, signingInput, payload: { hash }, sign });
+  return signDetached({ keySpec: key.spec, spki: key.spki, signingInput, payload: { hash }, sign });
 }
 
 const SPECS: FormatKeySpec[] = ['RSA_2048', 'RSA_3072', 'EC_P256', 'EC_P384', 'ED25519'];

@@ -96,12 +96,12 @@ describe('EdDSA JWS', () => {
     const key = ed25519TestKey();
     const signingInput = jwsSigningInput(key.spki, 'ED25519');
     let seen: Buffer | undefined;
-    const token = await signDetached({ keySpec: 'ED25519', signingInput, payload: { bytes: Buffer.from('small') }, sign: async (m) => { seen = m; return key.sign(m); } });
+    const token = await signDetached({ keySpec: 'ED25519', spki: key.spki, signingInput, payload: { bytes: Buffer.from('small') }, sign: async (m) => { seen = m; return key.sign(m); } });
     assert.deepEqual(seen, Buffer.concat([signingInput.prefix, Buffer.from('small')]));
     assert.ok(await verifyDetachedJws(token, publicJwk(key.spki, 'ED25519'), Buffer.from('small')));
     let called = false;
     await assert.rejects(
-      signDetached({ keySpec: 'ED25519', signingInput, payload: { bytes: Buffer.alloc(JWS_EDDSA_MAX_PAYLOAD_BYTES + 1) }, sign: async (m) => { called = true; return key.sign(m); } }),
+      signDetached({ keySpec: 'ED25519', spki: key.spki, signingInput, payload: { bytes: Buffer.alloc(JWS_EDDSA_MAX_PAYLOAD_BYTES + 1) }, sign: async (m) => { called = true; return key.sign(m); } }),
       (e: unknown) => e instanceof KmsError && e.code === 'InvalidParameter.InputFile',
     );
     assert.equal(called, false);

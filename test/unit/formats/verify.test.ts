@@ -76,8 +76,8 @@ describe('OpenPGP verifyDetached', () => {
 async function jws(key: TestKey, file = FILE): Promise<string> {
   const signingInput = jwsSigningInput(key.spki, key.spec);
   const sign = key.spec.startsWith('RSA_') ? key.signPss! : key.sign;
-  if (signingInput.digest === 'message') return signJws({ keySpec: key.spec, signingInput, payload: { bytes: file }, sign });
-  return signJws({ keySpec: key.spec, signingInput, payload: { hash: createSigningInputHash(signingInput).update(file) }, sign });
+  if (signingInput.digest === 'message') return signJws({ keySpec: key.spec, spki: key.spki, signingInput, payload: { bytes: file }, sign });
+  return signJws({ keySpec: key.spec, spki: key.spki, signingInput, payload: { hash: createSigningInputHash(signingInput).update(file) }, sign });
 }
 
 function checkJws(token: string, key: TestKey, file = FILE) {
@@ -108,7 +108,7 @@ describe('JWS verifyDetachedJws', () => {
     assert.throws(() => parseDetachedJws(token.replace('..', '.cGF5bG9hZA.')), KmsError);
     let der: Buffer = Buffer.alloc(0);
     const signingInput = jwsSigningInput(key.spki, 'EC_P256');
-    await signJws({ keySpec: 'EC_P256', signingInput, payload: { hash: createSigningInputHash(signingInput).update(FILE) }, sign: async (d) => (der = await key.sign(d)) });
+    await signJws({ keySpec: 'EC_P256', spki: key.spki, signingInput, payload: { hash: createSigningInputHash(signingInput).update(FILE) }, sign: async (d) => (der = await key.sign(d)) });
     const withDer = `${signingInput.encodedHeader}..${der.toString('base64url')}`;
     assert.equal(checkJws(withDer, key).valid, false);
   });
@@ -123,6 +123,21 @@ describe('cosign verifyBundle', () => {
       assert.equal(verifyBundle({ bundleJson, keySpec: spec, spki: key.spki, fileSha256: digest }).valid, true);
       assert.equal(verifyBundle({ bundleJson, keySpec: spec, spki: key.spki, fileSha256: createHash('sha256').update(CHANGED).digest() }).valid, false);
       assert.equal(verifyBundle({ bundleJson, keySpec: spec, spki: testKey(spec).spki, fileSha256: digest }).valid, false);
+    });
+  }
+});
+
+describe('a key reply that does not verify is refused before anything is encoded', () => {
+  for (const spec of ['RSA_2048', 'EC_P256', 'ED25519'] satisfies FormatKeySpec[]) {
+    it(`${spec}: OpenPGP, JWS and cosign (where it applies) throw Internal`, async () => {
+      const key = testKey(spec);
+      const other = testKey(spec);
+      const isInternal = (e: unknown): boolean => e instanceof KmsError && e.code === 'Internal' && /does not verify/.test(e.message);
+      await assert.rejects(pgp({ ...key, sign: other.sign }), isInternal);
+      await assert.rejects(jws({ ...key, sign: other.sign, ...(other.signPss ? { signPss: other.signPss } : {}) }), isInternal);
+      if (spec !== 'ED25519') {
+        await assert.rejects(signBlob({ keySpec: spec, spki: key.spki, fileSha256: createHash('sha256').update(FILE).digest(), sign: other.sign }), isInternal);
+      }
     });
   }
 });
