@@ -155,6 +155,32 @@ describe('OpenPGP pitfalls (reference note §1)', () => {
     assert.ok(subpacket(SUBPACKET.keyFlags, Buffer.from([3])).equals(Buffer.from([2, 27, 3])));
   });
 
+  it('gpg 2.2 skips a key whose self-certification names its issuer by fingerprint only (no Key ID subpacket 16), though it exits 0', async () => {
+    const key = testKey('EC_P256');
+    const pub = { spki: key.spki, keySpec: key.spec, created: CREATED };
+    const body = publicKeyBody(pub);
+    const fpr = v4Fingerprint(body);
+    const uid = Buffer.from(USER_ID);
+    const cert = await signaturePacket({
+      publicKey: pub,
+      signatureType: SIGNATURE_TYPE.positiveCertification,
+      hashAlgorithm: 'sha256',
+      hashed: [creationTimeSubpacket(CREATED), subpacket(SUBPACKET.keyFlags, Buffer.from([3])), issuerFingerprintSubpacket(fpr)],
+      unhashed: [], // Keyroom writes issuerKeyIdSubpacket(fpr) here
+      hash: createHash('sha256').update(certificationPrefix(body, uid)),
+      sign: key.sign,
+    });
+    const noKeyId = file('nokeyid.asc', armor('PGP PUBLIC KEY BLOCK', Buffer.concat([packet(PACKET_TAG.publicKey, body), packet(PACKET_TAG.userId, uid), cert])));
+    const home = mkdtempSync(join(dir, 'gnupg-'));
+    chmodSync(home, 0o700);
+    const imported = run('gpg', ['--homedir', home, '--batch', '--import', noKeyId]);
+    assert.equal(imported.ok, true);
+    assert.match(imported.out, /no user ID - skipped/);
+    const s = await signWith(key, randomBytes(64));
+    assert.equal(run('gpg', ['--homedir', home, '--batch', '--verify', s.sigAsc, s.data]).ok, false);
+    assert.ok(gpgVerify(s).ok, 'the same key as Keyroom writes it');
+  });
+
   it('gpg 2.2 refuses an armored key without its CRC24 line (when the base64 has no = padding); Keyroom always writes it', async () => {
     // gpg reads the END line as base64 unless '=' padding ended the data first ("invalid radix64
     // character 2D"), so the refusal shows on a key of a multiple of 3 octets: vary the User ID.
