@@ -124,6 +124,15 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src-main/formats/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict(
+        [noElectron, ELECTRON_MSG],
+        [['**/services/**', '**/backends/**', '**/keystore/**', '**/files/**', '**/handlers/**', '**/cli/**', '**/app/**'], 'src-main/formats sits with crypto at the bottom: it imports src-shared and crypto only.'],
+      ),
+    },
+  },
+  {
     files: ['src-renderer/**/*.ts', 'src-renderer/**/*.vue'],
     languageOptions: { globals: globals.browser },
   },

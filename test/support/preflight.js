@@ -22,6 +22,9 @@ const NEEDS = [
   // of which interfaces are up and where the default route goes.
   { what: 'unshare', pkg: 'util-linux', present: () => onPath('unshare') },
   { what: 'ip (iproute2)', pkg: 'iproute2', present: () => onPath('ip') },
+  // Release-signature formats: the verifiers pipelines run (OpenPGP: gpg, gpgv, sqv).
+  { what: 'gpg and gpgv', pkg: 'gnupg', present: () => onPath('gpg') && onPath('gpgv') },
+  { what: 'sqv', pkg: 'sqv', present: () => onPath('sqv') },
 ];
 
 function onPath(cmd) {
