@@ -186,7 +186,7 @@ function checkPlan(plan: CeremonyPlan, where: Locator, problems: PlanProblem[]):
   const firstIndex = new Map<string, number>();
   plan.steps.forEach((step, i) => {
     const seen = firstIndex.get(step.id);
-    if (seen !== undefined) add(where.value(['steps', i, 'id']), `steps.${i}.id: step id "${step.id}" is already used by step ${seen + 1} (${where.value(['steps', seen, 'id']).line}:${where.value(['steps', seen, 'id']).column})`);
+    if (seen !== undefined) add(where.value(['steps', i, 'id']), `step ${step.id}: step id "${step.id}" is already used by step ${seen + 1} (${where.value(['steps', seen, 'id']).line}:${where.value(['steps', seen, 'id']).column})`);
     else firstIndex.set(step.id, i);
   });
 
