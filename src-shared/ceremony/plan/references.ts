@@ -85,3 +85,20 @@ export function resolveTemplate(parts: readonly TemplatePart[], answers: (step: 
   if (parts.length === 1 && 'ref' in parts[0]!) return valueOf(parts[0].ref, parts[0].raw);
   return parts.map((p) => ('ref' in p ? String(valueOf(p.ref, p.raw)) : p.literal)).join('');
 }
+
+/**
+ * A step's parameters for the day: every string's references resolved (lists and maps walked),
+ * everything else as the plan wrote it. What the runner passes to dispatch.
+ * @throws Error naming a reference that does not parse or resolve.
+ */
+export function resolveParameters(parameters: Readonly<Record<string, unknown>>, answers: (step: string) => unknown, outputDir: string): Record<string, unknown> {
+  const resolve = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolve);
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
+    if (typeof value !== 'string') return value;
+    const parsed = parseTemplate(value);
+    if (!parsed.ok) throw new Error(parsed.problem);
+    return resolveTemplate(parsed.parts, answers, outputDir);
+  };
+  return Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, resolve(v)]));
+}

@@ -12,7 +12,7 @@ import Ajv from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { formatProblems, lintPlan, type PlanLint } from '../../../src-shared/ceremony/plan/lintPlan';
 import { PLAN_OPERATION_USE, PLAN_OPERATIONS, secretParameter } from '../../../src-shared/ceremony/plan/planOperations';
-import { parseTemplate, resolveTemplate } from '../../../src-shared/ceremony/plan/references';
+import { parseTemplate, resolveParameters, resolveTemplate } from '../../../src-shared/ceremony/plan/references';
 import { planAnswerView } from '../../../src-shared/ceremony/plan/answerSamples';
 import { OPERATION_NAMES, OPERATIONS } from '../../../src-shared/contract/operations';
 import { PLAN_SCHEMA_FILE, renderPlanSchema } from '../../../scripts/planSchema/render';
@@ -296,6 +296,10 @@ describe('ceremony plans: operations, secrets and references as data', () => {
     assert.equal(resolveTemplate(parts('${sign.Signatures.0.SignatureFile}'), (s) => answers[s], '/out'), '/out/a.sig');
     assert.equal(resolveTemplate(parts('cost: $${not a reference}'), () => undefined, '/out'), 'cost: ${not a reference}');
     assert.throws(() => resolveTemplate(parts('${make-key.Nope}'), (s) => answers[s], '/out'), /no Nope/);
+    assert.deepEqual(
+      resolveParameters({ KeyId: '${make-key.KeyId}', File: ['${output}/a', 'b'], Exportable: false, EncryptionContext: { who: '${make-key.KeySpec}' } }, (s) => answers[s], '/out'),
+      { KeyId: 'k-1', File: ['/out/a', 'b'], Exportable: false, EncryptionContext: { who: 'EC_P256' } },
+    );
   });
 });
 
