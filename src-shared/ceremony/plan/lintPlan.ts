@@ -14,7 +14,7 @@ import type { LintedPlan, ReadAloudHash } from '../../contract/types';
 import { keyIdField } from '../../contract/fields';
 import { hexGroups, pgpWords } from '../../domain/pgpWords';
 import { isAsymmetric, normaliseKeySpec } from '../../domain/keySpecs';
-import { ceremonyPlanSchema, type CeremonyPlan, type PlanStep } from './planSchema';
+import { ceremonyPlanSchema, planStepSchema, type CeremonyPlan, type PlanStep } from './planSchema';
 import { PRIVATE_KEY_PEM, secretParameter } from './planOperations';
 import { ANSWER_SAMPLES, CREATED_KEY_EXTRAS, OPERATIONS_CREATING_KEYS, planAnswerView } from './answerSamples';
 import { parseTemplate, walkPath, type TemplatePart } from './references';
@@ -134,10 +134,12 @@ export function lintPlan(bytes: Uint8Array): PlanLint {
   const parsed = ceremonyPlanSchema.safeParse(doc.toJS({ maxAliasCount: 0 }) ?? undefined, { reportInput: true });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(...describeIssue(issue, [], where));
+    // The parts that are well formed are checked too, so one lint names (nearly) every problem.
+    checkPlan(partialPlan(doc.toJS({ maxAliasCount: 0 }) as unknown), where, problems);
     return fail();
   }
   const plan = parsed.data;
-  checkPlan(plan, where, problems);
+  checkPlan(checkedPlan(plan), where, problems);
   if (problems.length) return fail();
   return { ok: true, plan, hash, summary: summarise(plan, hash) };
 }
@@ -164,43 +166,89 @@ function describeIssue(issue: z.core.$ZodIssue, base: Path, where: Locator, suff
   return [{ ...where.value(path), message: `${name}: ${issue.message}${suffix}` }];
 }
 
-function checkPlan(plan: CeremonyPlan, where: Locator, problems: PlanProblem[]): void {
+/**
+ * The plan as the semantic checks see it: each section only when it is well formed, and each
+ * step only when it is (a malformed one keeps its id, so references to it are not reported as
+ * references to a missing step; its own problems are the schema's).
+ */
+interface CheckedPlan {
+  timezone?: string;
+  /** The declared role names, when `roles` is a map (even if some role in it is malformed). */
+  roleNames?: string[];
+  /** The roles with their bounds, when all are well formed. */
+  roles?: CeremonyPlan['roles'];
+  steps: (PlanStep | undefined)[];
+  stepIds: (string | undefined)[];
+  signWith?: string;
+}
+
+function checkedPlan(plan: CeremonyPlan): CheckedPlan {
+  return { timezone: plan.ceremony.timezone, roleNames: Object.keys(plan.roles), roles: plan.roles, steps: plan.steps, stepIds: plan.steps.map((s) => s.id), signWith: plan.transcript?.signWith };
+}
+
+function partialPlan(raw: unknown): CheckedPlan {
+  const top = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const shape = ceremonyPlanSchema.shape;
+  const timezone = (top.ceremony as { timezone?: unknown } | null | undefined)?.timezone;
+  const roles = shape.roles.safeParse(top.roles);
+  const rawRoles = top.roles !== null && typeof top.roles === 'object' && !Array.isArray(top.roles) ? Object.keys(top.roles) : undefined;
+  const transcript = shape.transcript.safeParse(top.transcript);
+  const rawSteps = Array.isArray(top.steps) ? (top.steps as unknown[]) : [];
+  return {
+    ...(typeof timezone === 'string' ? { timezone } : {}),
+    ...(rawRoles ? { roleNames: rawRoles } : {}),
+    ...(roles.success ? { roles: roles.data } : {}),
+    steps: rawSteps.map((s) => planStepSchema.safeParse(s).data),
+    stepIds: rawSteps.map((s) => {
+      const id = (s as { id?: unknown } | null)?.id;
+      return typeof id === 'string' ? id : undefined;
+    }),
+    ...(transcript.success && transcript.data?.signWith !== undefined ? { signWith: transcript.data.signWith } : {}),
+  };
+}
+
+function checkPlan(plan: CheckedPlan, where: Locator, problems: PlanProblem[]): void {
   const add = (pos: { line: number; column: number }, message: string) => problems.push({ ...pos, message });
 
   // The time zone: Intl knows the IANA database (full ICU in Node and in Chromium).
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: plan.ceremony.timezone });
-  } catch {
-    add(where.value(['ceremony', 'timezone']), `ceremony.timezone: "${plan.ceremony.timezone}" is not an IANA time zone (such as Asia/Shanghai, Europe/Berlin or UTC)`);
+  if (plan.timezone !== undefined) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: plan.timezone });
+    } catch {
+      add(where.value(['ceremony', 'timezone']), `ceremony.timezone: "${plan.timezone}" is not an IANA time zone (such as Asia/Shanghai, Europe/Berlin or UTC)`);
+    }
   }
 
-  const roles = new Map(Object.entries(plan.roles));
+  const roles = new Map(Object.entries(plan.roles ?? {}));
+  const roleNames = new Set(plan.roleNames ?? []);
   for (const [name, role] of roles) {
     if (role.max !== undefined && role.max < role.min) add(where.value(['roles', name, 'max']), `roles.${name}: max ${role.max} is less than min ${role.min}`);
   }
-  if (roles.size === 0) add(where.value(['roles']), 'roles: declare at least one role');
+  if (plan.roleNames && roleNames.size === 0) add(where.value(['roles']), 'roles: declare at least one role');
   // The most people the roles allow (one person may hold several roles, so this is an upper bound).
-  const bounded = [...roles.values()].every((r) => r.max !== undefined);
+  const bounded = plan.roles !== undefined && roles.size > 0 && [...roles.values()].every((r) => r.max !== undefined);
   const maxPeople = bounded ? [...roles.values()].reduce((n, r) => n + (r.max ?? 0), 0) : Infinity;
 
   const firstIndex = new Map<string, number>();
-  plan.steps.forEach((step, i) => {
-    const seen = firstIndex.get(step.id);
-    if (seen !== undefined) add(where.value(['steps', i, 'id']), `step ${step.id}: step id "${step.id}" is already used by step ${seen + 1} (${where.value(['steps', seen, 'id']).line}:${where.value(['steps', seen, 'id']).column})`);
-    else firstIndex.set(step.id, i);
+  plan.stepIds.forEach((id, i) => {
+    if (id === undefined) return;
+    const seen = firstIndex.get(id);
+    if (seen !== undefined) add(where.value(['steps', i, 'id']), `step ${id}: step id "${id}" is already used by step ${seen + 1} (${where.value(['steps', seen, 'id']).line}:${where.value(['steps', seen, 'id']).column})`);
+    else firstIndex.set(id, i);
   });
 
   plan.steps.forEach((step, i) => {
+    if (!step) return;
     const at = (...p: (string | number)[]) => where.value(['steps', i, ...p]);
     const label = `step ${step.id}`;
-    if (!roles.has(step.performer)) add(at('performer'), `${label}: performer "${step.performer}" is not a declared role (${[...roles.keys()].join(', ')})`);
+    if (plan.roleNames && !roleNames.has(step.performer)) add(at('performer'), `${label}: performer "${step.performer}" is not a declared role (${[...roleNames].join(', ')})`);
     const witnesses = step.witnesses ?? 0;
     if (witnesses > maxPeople - 1) {
       add(at('witnesses'), `${label}: needs ${witnesses} witnesses besides the performer, but the roles' max allow ${maxPeople} participants in all, so at most ${maxPeople - 1} can witness`);
     }
-    if (step.action === 'handover') {
+    if (step.action === 'handover' && plan.roleNames) {
       for (const side of ['from', 'to'] as const) {
-        if (!roles.has(step[side])) add(at(side), `${label}: ${side} "${step[side]}" is not a declared role`);
+        if (!roleNames.has(step[side])) add(at(side), `${label}: ${side} "${step[side]}" is not a declared role`);
       }
     }
     if (step.action === 'confirm' || step.action === 'handover') {
@@ -218,7 +266,7 @@ function checkPlan(plan: CeremonyPlan, where: Locator, problems: PlanProblem[]):
     }
   });
 
-  const signWith = plan.transcript?.signWith;
+  const signWith = plan.signWith;
   if (signWith !== undefined) {
     const parts = checkTemplate(plan, plan.steps.length, signWith, ['transcript', 'signWith'], where, add);
     const refs = (parts ?? []).filter((p) => 'ref' in p);
@@ -237,7 +285,7 @@ type Add = (pos: { line: number; column: number }, message: string) => void;
  * Check the references in one text at `path`, as seen from step number `index` (references may
  * only reach steps before it). Returns the parts, or undefined when the syntax is wrong.
  */
-function checkTemplate(plan: CeremonyPlan, index: number, text: string, path: Path, where: Locator, add: Add): TemplatePart[] | undefined {
+function checkTemplate(plan: CheckedPlan, index: number, text: string, path: Path, where: Locator, add: Add): TemplatePart[] | undefined {
   const parsed = parseTemplate(text);
   const pos = where.value(path);
   const label = labelOf(plan, path);
@@ -258,24 +306,25 @@ function checkTemplate(plan: CeremonyPlan, index: number, text: string, path: Pa
 }
 
 /** How a problem names where it is: `step csr, parameter OutputFile` rather than `steps.4.parameters.OutputFile`. */
-function labelOf(plan: CeremonyPlan, path: Path): string {
+function labelOf(plan: CheckedPlan, path: Path): string {
   if (path[0] !== 'steps' || typeof path[1] !== 'number') return path.join('.');
   const [, index, field, ...rest] = path;
-  const step = `step ${plan.steps[index]?.id ?? index + 1}`;
+  const step = `step ${plan.stepIds[index] ?? index + 1}`;
   if (field === 'parameters') return `${step}, parameter ${rest.join('.')}`;
   return field === undefined ? step : `${step}, ${[field, ...rest].join('.')}`;
 }
 
 /** Why `${step.path}` cannot resolve from step number `index`, or undefined when it can. */
-function referenceProblem(plan: CeremonyPlan, index: number, stepId: string, path: readonly string[]): string | undefined {
-  const target = plan.steps.findIndex((s) => s.id === stepId);
+function referenceProblem(plan: CheckedPlan, index: number, stepId: string, path: readonly string[]): string | undefined {
+  const target = plan.stepIds.indexOf(stepId);
   if (target < 0) return `refers to step "${stepId}", which the plan does not have`;
   if (target === index) return 'refers to its own step; a step can use only the answers of steps before it';
   if (target > index) return `refers to step "${stepId}", which comes later (step ${target + 1}); a step can use only the answers of steps before it`;
-  const view = answerView(plan.steps[target]!);
-  if (view.kind === 'none') return `refers to step "${stepId}", a ${plan.steps[target]!.action} step, which has no answer to refer to`;
+  const step = plan.steps[target];
+  if (!step) return undefined; // malformed: its own problems are reported; the reference is checked once it is fixed
+  const view = answerView(step);
+  if (view.kind === 'none') return `refers to step "${stepId}", a ${step.action} step, which has no answer to refer to`;
   if (view.kind === 'untyped') return undefined;
-  const step = plan.steps[target]!;
   if (path[0] === 'PublicKeyFingerprint' && step.action === 'operation' && OPERATIONS_CREATING_KEYS.includes(step.operation as OperationName) && !createsAsymmetricKey(step)) {
     const spec = step.parameters?.KeySpec ?? 'AES_256, the default';
     return `refers to the public key fingerprint of step "${stepId}", which creates a symmetric key (KeySpec ${String(spec)}) and so has no public key`;
@@ -291,7 +340,8 @@ function referenceProblem(plan: CeremonyPlan, index: number, stepId: string, pat
 type AnswerView = { kind: 'typed'; answer: Record<string, unknown> } | { kind: 'untyped' } | { kind: 'none' };
 
 /** What a step's answer looks like at lint time (a sample with every field). */
-function answerView(step: PlanStep): AnswerView {
+function answerView(step: PlanStep | undefined): AnswerView {
+  if (!step) return { kind: 'untyped' };
   if (step.action === 'confirm' || step.action === 'handover') {
     return { kind: 'typed', answer: Object.fromEntries(Object.keys(step.record ?? {}).map((k) => [k, 'value'])) };
   }
@@ -315,7 +365,7 @@ function createsAsymmetricKey(step: PlanStep & { action: 'operation' }): boolean
   return normal === undefined ? true : isAsymmetric(normal);
 }
 
-function checkOperationStep(plan: CeremonyPlan, i: number, step: PlanStep & { action: 'operation' }, where: Locator, add: Add): void {
+function checkOperationStep(plan: CheckedPlan, i: number, step: PlanStep & { action: 'operation' }, where: Locator, add: Add): void {
   const operation = step.operation as OperationName;
   const parameters = step.parameters ?? {};
   const input: Record<string, unknown> = {};
@@ -353,7 +403,7 @@ function checkOperationStep(plan: CeremonyPlan, i: number, step: PlanStep & { ac
 }
 
 /** The value with each reference replaced by a sample of what it stands for; problems reported. */
-function substitute(plan: CeremonyPlan, i: number, value: unknown, path: Path, where: Locator, add: Add, unknowable: () => void, referring: () => void): unknown {
+function substitute(plan: CheckedPlan, i: number, value: unknown, path: Path, where: Locator, add: Add, unknowable: () => void, referring: () => void): unknown {
   if (Array.isArray(value)) return value.map((v, k) => substitute(plan, i, v, [...path, k], where, add, unknowable, referring));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(plan, i, v, [...path, k], where, add, unknowable, referring)]));
@@ -369,7 +419,7 @@ function substitute(plan: CeremonyPlan, i: number, value: unknown, path: Path, w
   const sampleOf = (p: TemplatePart): unknown => {
     if (!('ref' in p)) return p.literal;
     if (p.ref.kind === 'output') return OUTPUT_PLACEHOLDER;
-    const view = answerView(plan.steps.find((s) => s.id === (p.ref as { step: string }).step)!);
+    const view = answerView(plan.steps[plan.stepIds.indexOf(p.ref.step)]);
     if (view.kind !== 'typed') {
       unknowable();
       return 'x';

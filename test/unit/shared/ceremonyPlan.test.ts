@@ -246,6 +246,16 @@ transcript:
     assert.match(problems(`${BASE}---\nceremony: {}\n`)[0]!, /^33:1: /);
   });
 
+  it('reports the schema\'s problems and the checks of the well-formed parts in one run', () => {
+    const text = edit('  timezone: Europe/Berlin\n', '  timezone: Europe/Berlín\n  colour: red\n').replace('KeyId: ${make-key.KeyId}', 'KeyId: ${make-key.KeyID}').replace('    title: Read the bag serial\n', '');
+    assert.deepEqual(problems(text).map((l) => l.split(': ').slice(0, 2).join(': ')), [
+      '4:13: ceremony.timezone',
+      '5:3: unknown key "colour" in ceremony',
+      '10:5: steps.0.title is required',
+      '30:14: step csr, parameter KeyId',
+    ]);
+  });
+
   it('lists every problem, sorted by line and column', () => {
     const text = edit('Europe/Berlin', 'Nowhere/Town').replace('performer: operator\n    action: operation\n    operation: GenerateCsr', 'performer: auditor\n    action: operation\n    operation: GenerateCsr');
     assert.deepEqual(
