@@ -53,6 +53,12 @@ function sortProblems(problems: readonly PlanProblem[]): PlanProblem[] {
   return [...problems].sort((a, b) => a.line - b.line || a.column - b.column || a.message.localeCompare(b.message));
 }
 
+/** The parser's messages that say more in our words. */
+const ownWords: Partial<Record<string, string>> = {
+  DUPLICATE_KEY: 'duplicate key: each key appears once in its map',
+  MULTIPLE_DOCS: 'a plan is one YAML document: remove the --- and what follows, or make it a plan of its own',
+};
+
 /** Where each part of the document is, for problems. */
 class Locator {
   constructor(
@@ -111,17 +117,37 @@ export function lintPlan(bytes: Uint8Array): PlanLint {
     const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
     // prettyErrors appends " at line L, column C:" and a source excerpt; the position is ours to print.
     const message = e.message.split(/ at line \d+, column \d+/)[0]!.trim();
-    problems.push({ line: pos.line, column: pos.col, message: e.code === 'DUPLICATE_KEY' ? 'duplicate key: each key appears once in its map' : message });
+    problems.push({ line: pos.line, column: pos.col, message: ownWords[e.code] ?? message });
   }
   if (problems.length) return fail();
+  if (doc.contents === null) {
+    problems.push({ line: 1, column: 1, message: 'the plan is empty: it needs the sections ceremony, roles and steps' });
+    return fail();
+  }
   const where = new Locator(doc, lines);
 
+  const startOf = (node: YamlNode) => {
+    const pos = lines.linePos(node.range?.[0] ?? 0);
+    return { line: pos.line, column: pos.col };
+  };
+  /** Where a node's anchor (&) or tag (!) begins: on the value's line, before it; else the value. */
+  const propertyAt = (node: YamlNode, mark: '&' | '!') => {
+    const offset = node.range?.[0] ?? 0;
+    const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+    let k = text.lastIndexOf(mark, offset);
+    while (k > lineStart && text[k - 1] === mark) k--;
+    const pos = lines.linePos(k >= lineStart ? k : offset);
+    return { line: pos.line, column: pos.col };
+  };
   // Anchors and aliases let one value stand for another; a reviewed plan says everything in place.
   visit(doc, {
     Node(_key, node) {
       if (isAlias(node) || ((isScalar(node) || isMap(node) || isSeq(node)) && node.anchor)) {
-        const pos = lines.linePos(node.range?.[0] ?? 0);
-        problems.push({ line: pos.line, column: pos.col, message: 'anchors and aliases (&name, *name) are not used in plans: write each value where it belongs' });
+        problems.push({ ...(isAlias(node) ? startOf(node) : propertyAt(node, '&')), message: 'anchors and aliases (&name, *name) are not used in plans: write each value where it belongs' });
+      }
+      // An explicit tag (!!binary, !!set, !custom) makes a value something other than text, a number or a list.
+      if ((isScalar(node) || isMap(node) || isSeq(node)) && node.tag) {
+        problems.push({ ...propertyAt(node, '!'), message: `tags (${node.tag.replace('tag:yaml.org,2002:', '!!')}) are not used in plans: write plain text, numbers, true/false, lists and maps` });
       }
       if (isScalar(node) && typeof node.value === 'string' && PRIVATE_KEY_PEM.test(node.value)) {
         const pos = lines.linePos(node.range?.[0] ?? 0);

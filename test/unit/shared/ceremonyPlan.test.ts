@@ -242,8 +242,12 @@ transcript:
 
   it('YAML syntax errors, anchors and several documents', () => {
     assert.deepEqual(problems(edit('  operator: { min: 1, max: 1 }', '  operator: { min: 1, max: 1')).length > 0, true);
-    assert.deepEqual(problems(edit('    title: Make the key\n', '    title: &t Make the key\n')), ['17:15: anchors and aliases (&name, *name) are not used in plans: write each value where it belongs']);
-    assert.match(problems(`${BASE}---\nceremony: {}\n`)[0]!, /^33:1: /);
+    assert.deepEqual(problems(edit('    title: Make the key\n', '    title: &t Make the key\n')), ['17:12: anchors and aliases (&name, *name) are not used in plans: write each value where it belongs']);
+    assert.deepEqual(problems(`${BASE}---\nceremony: {}\n`), ['33:1: a plan is one YAML document: remove the --- and what follows, or make it a plan of its own']);
+    assert.deepEqual(problems(edit('    title: Make the key\n', '    title: !!binary aGVsbG8=\n')), ['17:12: tags (!!binary) are not used in plans: write plain text, numbers, true/false, lists and maps']);
+    assert.deepEqual(problems(edit('    title: Write the request\n', '    title: *t\n')).slice(-1), ['25:12: anchors and aliases (&name, *name) are not used in plans: write each value where it belongs']);
+    assert.deepEqual(problems('# nothing yet\n'), ['1:1: the plan is empty: it needs the sections ceremony, roles and steps']);
+    assert.deepEqual(lintPlan(new Uint8Array([0x63, 0xff, 0x3a])).ok, false);
   });
 
   it('reports the schema\'s problems and the checks of the well-formed parts in one run', () => {
