@@ -302,6 +302,13 @@ function checkPlan(plan: CheckedPlan, where: Locator, problems: PlanProblem[]): 
     if (parts && (refs.length > 1 || parts.length !== refs.length || refs.some((p) => p.ref.kind !== 'step' || p.ref.path[p.ref.path.length - 1] !== 'KeyId'))) {
       if (refs.length) add(signWithAt, 'transcript.signWith: a reference here names a key on its own: ${step.KeyId}');
     }
+    const only = refs.length === 1 && parts?.length === 1 ? refs[0]!.ref : undefined;
+    const signer = only?.kind === 'step' ? plan.steps[plan.stepIds.indexOf(only.step)] : undefined;
+    if (signer?.action === 'operation' && signer.operation === 'CreateKey') {
+      const usage = signer.parameters?.KeyUsage;
+      if (!createsAsymmetricKey(signer)) add(signWithAt, `transcript.signWith: step ${signer.id} creates a symmetric key (KeySpec ${String(signer.parameters?.KeySpec ?? 'AES_256, the default')}), which cannot sign the transcript`);
+      else if (typeof usage === 'string' && !usage.includes('${') && usage !== 'SIGN/VERIFY') add(signWithAt, `transcript.signWith: step ${signer.id} creates a key for ${usage}, which cannot sign the transcript; give it KeyUsage SIGN/VERIFY`);
+    }
   }
 }
 

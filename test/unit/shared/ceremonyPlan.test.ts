@@ -182,6 +182,14 @@ transcript:
     assert.ok(result.ok, result.ok ? '' : formatProblems('p', result.problems));
   });
 
+  it('the transcript is signed by a key that can sign', () => {
+    assert.deepEqual(problems(`${edit('KeySpec: EC_P256, KeyUsage: SIGN/VERIFY', 'KeySpec: RSA_2048, KeyUsage: ENCRYPT/DECRYPT')}transcript:\n  signWith: \${make-key.KeyId}\n`), [
+      '34:13: transcript.signWith: step make-key creates a key for ENCRYPT/DECRYPT, which cannot sign the transcript; give it KeyUsage SIGN/VERIFY',
+    ]);
+    assert.deepEqual(problems(`${BASE}transcript:\n  signWith: \${seal.bagSerial}\n`), ['34:13: transcript.signWith: a reference here names a key on its own: ${step.KeyId}']);
+    assert.ok(lint(`${BASE}transcript:\n  signWith: alias/transcripts\n`).ok);
+  });
+
   it('a symmetric key has no public key fingerprint to compare', () => {
     const text = `${edit('KeySpec: EC_P256, KeyUsage: SIGN/VERIFY', 'KeySpec: AES_256')}  - id: compare
     title: Read the fingerprint aloud
