@@ -124,44 +124,16 @@ export function lintPlan(bytes: Uint8Array): PlanLint {
     problems.push({ line: 1, column: 1, message: 'the plan is empty: it needs the sections ceremony, roles and steps' });
     return fail();
   }
-  const where = new Locator(doc, lines);
-
-  const startOf = (node: YamlNode) => {
-    const pos = lines.linePos(node.range?.[0] ?? 0);
-    return { line: pos.line, column: pos.col };
-  };
-  /** Where a node's anchor (&) or tag (!) begins: on the value's line, before it; else the value. */
-  const propertyAt = (node: YamlNode, mark: '&' | '!') => {
-    const offset = node.range?.[0] ?? 0;
-    const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
-    let k = text.lastIndexOf(mark, offset);
-    while (k > lineStart && text[k - 1] === mark) k--;
-    const pos = lines.linePos(k >= lineStart ? k : offset);
-    return { line: pos.line, column: pos.col };
-  };
-  // Anchors and aliases let one value stand for another; a reviewed plan says everything in place.
-  visit(doc, {
-    Node(_key, node) {
-      if (isAlias(node) || ((isScalar(node) || isMap(node) || isSeq(node)) && node.anchor)) {
-        problems.push({ ...(isAlias(node) ? startOf(node) : propertyAt(node, '&')), message: 'anchors and aliases (&name, *name) are not used in plans: write each value where it belongs' });
-      }
-      // An explicit tag (!!binary, !!set, !custom) makes a value something other than text, a number or a list.
-      if ((isScalar(node) || isMap(node) || isSeq(node)) && node.tag) {
-        problems.push({ ...propertyAt(node, '!'), message: `tags (${node.tag.replace('tag:yaml.org,2002:', '!!')}) are not used in plans: write plain text, numbers, true/false, lists and maps` });
-      }
-      if (isScalar(node) && typeof node.value === 'string' && PRIVATE_KEY_PEM.test(node.value)) {
-        const pos = lines.linePos(node.range?.[0] ?? 0);
-        problems.push({ line: pos.line, column: pos.col, message: 'this text holds a private key; a plan never holds key material' });
-      }
-    },
-  });
+  problems.push(...nodeProblems(doc, text, lines));
   if (problems.length) return fail();
 
-  const parsed = ceremonyPlanSchema.safeParse(doc.toJS({ maxAliasCount: 0 }) ?? undefined, { reportInput: true });
+  const where = new Locator(doc, lines);
+  const value: unknown = doc.toJS({ maxAliasCount: 0 });
+  const parsed = ceremonyPlanSchema.safeParse(value, { reportInput: true });
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(...describeIssue(issue, [], where));
+    for (const issue of parsed.error.issues) problems.push(...describeIssue(issue, where));
     // The parts that are well formed are checked too, so one lint names (nearly) every problem.
-    checkPlan(partialPlan(doc.toJS({ maxAliasCount: 0 }) as unknown), where, problems);
+    checkPlan(partialPlan(value), where, problems);
     return fail();
   }
   const plan = parsed.data;
@@ -170,9 +142,47 @@ export function lintPlan(bytes: Uint8Array): PlanLint {
   return { ok: true, plan, hash, summary: summarise(plan, hash) };
 }
 
-/** A zod issue at `base` + its path, placed on the node it is about. */
-function describeIssue(issue: z.core.$ZodIssue, base: Path, where: Locator, suffix = ''): PlanProblem[] {
-  const path = [...base, ...issue.path.filter((p): p is string | number => typeof p !== 'symbol')];
+/**
+ * What no plan holds, whatever its structure: anchors and aliases (one value standing for
+ * another; a reviewed plan says everything in place), explicit tags (a value that is not text, a
+ * number, true/false, a list or a map), and a private key pasted into any text.
+ */
+function nodeProblems(doc: Document, text: string, lines: LineCounter): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  const at = (offset: number) => {
+    const pos = lines.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  };
+  /** Where a node's anchor (&) or tag (!) begins: on the value's line, before it; else the value. */
+  const propertyAt = (node: YamlNode, mark: '&' | '!') => {
+    const offset = node.range?.[0] ?? 0;
+    const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+    let k = text.lastIndexOf(mark, offset);
+    while (k > lineStart && text[k - 1] === mark) k--;
+    return at(k >= lineStart ? k : offset);
+  };
+  visit(doc, {
+    Node(_key, node) {
+      const described = isScalar(node) || isMap(node) || isSeq(node);
+      if (isAlias(node) || (described && node.anchor)) {
+        const pos = isAlias(node) ? at(node.range?.[0] ?? 0) : propertyAt(node, '&');
+        problems.push({ ...pos, message: 'anchors and aliases (&name, *name) are not used in plans: write each value where it belongs' });
+      }
+      if (described && node.tag) {
+        const tag = node.tag.replace('tag:yaml.org,2002:', '!!');
+        problems.push({ ...propertyAt(node, '!'), message: `tags (${tag}) are not used in plans: write plain text, numbers, true/false, lists and maps` });
+      }
+      if (isScalar(node) && typeof node.value === 'string' && PRIVATE_KEY_PEM.test(node.value)) {
+        problems.push({ ...at(node.range?.[0] ?? 0), message: 'this text holds a private key; a plan never holds key material' });
+      }
+    },
+  });
+  return problems;
+}
+
+/** A zod issue, placed on the node it is about. */
+function describeIssue(issue: z.core.$ZodIssue, where: Locator): PlanProblem[] {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   const name = path.length ? path.join('.') : 'the plan';
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((k) => ({ ...where.key(path, k), message: `unknown key "${k}" in ${name}` }));
@@ -189,7 +199,7 @@ function describeIssue(issue: z.core.$ZodIssue, base: Path, where: Locator, suff
     // A step's action: placed on the action itself, or the step when it has none.
     return [{ ...where.value(path), message: `${name}: ${issue.message}` }];
   }
-  return [{ ...where.value(path), message: `${name}: ${issue.message}${suffix}` }];
+  return [{ ...where.value(path), message: `${name}: ${issue.message}` }];
 }
 
 /**
