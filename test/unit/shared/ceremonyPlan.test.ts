@@ -13,7 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { formatProblems, lintPlan, type PlanLint } from '../../../src-shared/ceremony/plan/lintPlan';
 import { PLAN_OPERATION_USE, PLAN_OPERATIONS, secretParameter } from '../../../src-shared/ceremony/plan/planOperations';
 import { parseTemplate, resolveParameters, resolveTemplate } from '../../../src-shared/ceremony/plan/references';
-import { planAnswerView } from '../../../src-shared/ceremony/plan/answerSamples';
+import { ANSWER_SAMPLES, planAnswerView } from '../../../src-shared/ceremony/plan/answerSamples';
 import { OPERATION_NAMES, OPERATIONS } from '../../../src-shared/contract/operations';
 import { PLAN_SCHEMA_FILE, renderPlanSchema } from '../../../scripts/planSchema/render';
 
@@ -190,6 +190,31 @@ transcript:
     assert.ok(lint(`${BASE}transcript:\n  signWith: alias/transcripts\n`).ok);
   });
 
+  it('an operation without a typed answer accepts any path; a step without an answer accepts none', () => {
+    const text = `${BASE}  - id: list
+    title: List the keys
+    performer: operator
+    action: operation
+    operation: ListKeys
+  - id: check
+    title: Self-test
+    performer: operator
+    action: selftest
+  - id: describe
+    title: Describe the first key
+    performer: operator
+    action: operation
+    operation: DescribeKey
+    parameters: { KeyId: "\${list.Keys.Key.0.KeyId}" }
+  - id: compare
+    title: Compare
+    performer: operator
+    action: compare
+    value: \${check.Verdict}
+`;
+    assert.deepEqual(problems(text), ['52:12: step compare, value: ${check.Verdict} refers to step "check", a selftest step, which has no answer to refer to']);
+  });
+
   it('a symmetric key has no public key fingerprint to compare', () => {
     const text = `${edit('KeySpec: EC_P256, KeyUsage: SIGN/VERIFY', 'KeySpec: AES_256')}  - id: compare
     title: Read the fingerprint aloud
@@ -291,6 +316,13 @@ describe('ceremony plans: operations, secrets and references as data', () => {
       for (const [param, field] of Object.entries(shape)) {
         if (!field.safeParse(undefined).success) assert.equal(secretParameter(name, param), undefined, `${name}.${param}`);
       }
+    }
+  });
+
+  it('types the answers of the operations the brief names, and only of operations a plan may call', () => {
+    for (const name of Object.keys(ANSWER_SAMPLES)) assert.ok(PLAN_OPERATIONS.includes(name as never), name);
+    for (const name of ['CreateKey', 'CreateAlias', 'GenerateCsr', 'SignFile', 'ExportPublicKey', 'WrapKeyMaterial', 'GetPublicKey', 'BackupKeystore', 'VerifyAuditLog', 'CreateKeyVersion', 'RotateAlias']) {
+      assert.ok(name in ANSWER_SAMPLES, name);
     }
   });
 
