@@ -103,9 +103,11 @@ export function planRefusal(name: string): string | undefined {
  * into words, so `Pin` matches `Pin` and `PinFile` but not `Spinner`; `KeyMaterial` is secret
  * unless it is `EncryptedKeyMaterial` or `WrappedKeyMaterial` (ciphertext, which may travel), and
  * `PrivateKey` always is. A PIN's or passphrase's file path is refused too: credentials and
- * where they live belong to the machine, not to the reviewed plan (boulder issue #8377).
+ * where they live belong to the machine, not to the reviewed plan (boulder issue #8377). `Share`
+ * is not on the list: recovery shares are issued by the `shares` action, never typed into a plan,
+ * and their operations will take counts such as `Shares` and `Threshold`.
  */
-const SECRET_WORDS = new Set(['Passphrase', 'Password', 'Pin', 'Plaintext', 'Secret', 'Seed', 'Mnemonic', 'Share']);
+const SECRET_WORDS = new Set(['Passphrase', 'Password', 'Pin', 'Plaintext', 'Secret', 'Seed', 'Mnemonic']);
 
 function words(name: string): string[] {
   return name.match(/[A-Z][a-z0-9]*|[a-z0-9]+/g) ?? [];

@@ -332,6 +332,7 @@ describe('ceremony plans: operations, secrets and references as data', () => {
     assert.match(secretParameter('WrapKeyMaterial', 'PrivateKey') ?? '', /private key/);
     assert.match(secretParameter('CreateKey', 'KeyMaterial') ?? '', /key material/);
     assert.match(secretParameter('CreateKey', 'NewPassword') ?? '', /Password/);
+    assert.equal(secretParameter('CreateKey', 'Shares'), undefined);
     assert.equal(secretParameter('CreateKey', 'Spinner'), undefined);
   });
 
