@@ -9,7 +9,7 @@ import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, vi
 import type { z } from 'zod';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { OPERATIONS, type OperationName } from '../../contract/operations';
+import { OPERATIONS } from '../../contract/operations';
 import type { LintedPlan, ReadAloudHash } from '../../contract/types';
 import { keyIdField } from '../../contract/fields';
 import { hexGroups, pgpWords } from '../../domain/pgpWords';
@@ -368,7 +368,7 @@ function referenceProblem(plan: CheckedPlan, index: number, stepId: string, path
   const view = answerView(step);
   if (view.kind === 'none') return `refers to step "${stepId}", a ${step.action} step, which has no answer to refer to`;
   if (view.kind === 'untyped') return undefined;
-  if (path[0] === 'PublicKeyFingerprint' && step.action === 'operation' && OPERATIONS_CREATING_KEYS.includes(step.operation as OperationName) && !createsAsymmetricKey(step)) {
+  if (path[0] === 'PublicKeyFingerprint' && step.action === 'operation' && OPERATIONS_CREATING_KEYS.includes(step.operation) && !createsAsymmetricKey(step)) {
     const spec = step.parameters?.KeySpec ?? 'AES_256, the default';
     return `refers to the public key fingerprint of step "${stepId}", which creates a symmetric key (KeySpec ${String(spec)}) and so has no public key`;
   }
@@ -389,7 +389,7 @@ function answerView(step: PlanStep | undefined): AnswerView {
     return { kind: 'typed', answer: Object.fromEntries(Object.keys(step.record ?? {}).map((k) => [k, 'value'])) };
   }
   if (step.action !== 'operation') return { kind: 'none' };
-  const operation = step.operation as OperationName;
+  const operation = step.operation;
   const sample = ANSWER_SAMPLES[operation] as Record<string, unknown> | undefined;
   if (!sample) return { kind: 'untyped' };
   if (!OPERATIONS_CREATING_KEYS.includes(operation)) return { kind: 'typed', answer: planAnswerView(sample) };
@@ -409,7 +409,7 @@ function createsAsymmetricKey(step: PlanStep & { action: 'operation' }): boolean
 }
 
 function checkOperationStep(plan: CheckedPlan, i: number, step: PlanStep & { action: 'operation' }, where: Locator, add: Add): void {
-  const operation = step.operation as OperationName;
+  const operation = step.operation;
   const parameters = step.parameters ?? {};
   const input: Record<string, unknown> = {};
   /** Parameters whose value comes from an operation without a typed answer: unknown until the day. */

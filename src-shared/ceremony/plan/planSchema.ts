@@ -6,6 +6,7 @@
  * valid time zone or regular expression) the linter checks after this (lintPlan.ts).
  */
 import { z } from 'zod';
+import type { OperationName } from '../../contract/operations';
 import { PLAN_OPERATIONS, planRefusal } from './planOperations';
 
 /** Step ids are referred to as `${id.Field}`; `output` is the output folder's own name. */
@@ -49,7 +50,7 @@ const operationStep = z
   .object({
     ...stepFields,
     action: z.literal('operation'),
-    operation: z.enum(PLAN_OPERATIONS as [string, ...string[]], { error: operationError }),
+    operation: z.enum(PLAN_OPERATIONS as [OperationName, ...OperationName[]], { error: operationError }),
     parameters: z
       .record(z.string().regex(PARAMETER_NAME, 'a parameter name is the operation\'s own, in PascalCase'), parameterValue)
       .optional()
