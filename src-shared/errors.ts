@@ -68,6 +68,8 @@ export const ERROR_CODES = [
   /** CancelOperation named an OperationId that is not under way (finished, or never started). */
   'NotFound.Operation',
   'InvalidParameter.InputFile',
+  /** A ceremony plan with problems: the message names each one with its line and column. */
+  'InvalidParameter.Plan',
   /** BYOK: a wrapping public key that does not parse, is a private key, or does not fit the wrapping-key spec. */
   'InvalidParameter.PublicKey',
   'InvalidParameter.Target',

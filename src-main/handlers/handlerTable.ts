@@ -30,6 +30,7 @@ import type { OperationControl } from '../services/operationControl';
 import * as keystoreSession from './keystoreSession';
 import { anchorAuditHead } from '../services/audit/anchor';
 import { cancelOperation } from './operationsUnderWay';
+import { lintCeremonyPlan } from '../services/ceremony/plan/lintCeremonyPlan';
 
 /** The session, the request's id, and (for long-running operations) its cancel signal and progress. */
 export interface HandlerContext extends OperationControl {
@@ -115,4 +116,5 @@ export const HANDLERS: HandlerTable = {
   GetAliasHistory: (i, c) => getAliasHistory(c.session.kms, i),
   PrepareRehearsal: async (i, c) => prepareRehearsal(c.session.rehearsals, i, c.session.clock()),
   CheckRehearsal: (i, c) => checkRehearsal(c.session.rehearsals, i),
+  LintCeremonyPlan: (i) => lintCeremonyPlan(i),
 };

@@ -76,4 +76,5 @@ export const OPERATION_ERRORS = {
   GetAliasHistory: ['Internal', 'InvalidParameter.AliasName', 'Io.DiskFull', 'Keystore.Io', 'Keystore.Locked', 'Keystore.Tampered'],
   PrepareRehearsal: ['Internal', 'InvalidParameter', 'InvalidParameter.KeySpec', 'InvalidParameter.WrappingAlgorithm', 'InvalidParameter.WrappingKeySpec', 'Rejected.KeySpec'],
   CheckRehearsal: ['Internal', 'InvalidCiphertext', 'InvalidEncryptedKeyMaterial', 'InvalidParameter', 'InvalidParameter.OutputDir', 'InvalidParameter.WrappingAlgorithm', 'NotFound.Rehearsal', 'Rejected.KeySpec'],
+  LintCeremonyPlan: ['InvalidParameter.InputFile', 'InvalidParameter.Plan'],
 } as const satisfies { [N in OperationName]: readonly ErrorCode[] };

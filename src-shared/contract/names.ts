@@ -72,6 +72,7 @@ export const APP_OPERATION_NAMES = [
   'GetAliasHistory',
   'PrepareRehearsal',
   'CheckRehearsal',
+  'LintCeremonyPlan',
 ] as const satisfies readonly AppOperationName[];
 
 type Unlisted = Exclude<AppOperationName, (typeof APP_OPERATION_NAMES)[number]>;

@@ -708,6 +708,12 @@ export const OPERATIONS = {
     input: z.object({ RehearsalId: rehearsalIdField, OutputDir: filePathField }).strict(),
     frontDoors: ['app'],
   }),
+  LintCeremonyPlan: op({
+    summary: 'Check a ceremony plan (YAML) without the keystore: its structure, every step\'s operation and parameters against the contract, references between steps, no secrets, roles that can be filled; answers with the plan\'s SHA-256 (hex groups and PGP words), its steps, roles and time estimate.',
+    group: 'Ceremony',
+    keystore: 'none',
+    input: z.object({ Plan: filePathField }).strict(),
+  }),
 } as const;
 
 export type Operations = typeof OPERATIONS;

@@ -250,6 +250,32 @@ export interface OperationOutputs {
   GetKeyCheckValue: { KeyId: string; KeyVersionId: string; KeyCheckValue: string; Kind: string };
   PrepareRehearsal: RehearsalParameters;
   CheckRehearsal: RehearsalVerdict;
+  LintCeremonyPlan: LintedPlan;
+}
+
+/** A value to read aloud: SHA-256 as lowercase hex, as upper-case hex in groups of four, and as PGP words. */
+export interface ReadAloudHash {
+  Sha256: string;
+  Sha256Groups: string;
+  Sha256Words: string[];
+}
+
+/** LintCeremonyPlan: a plan with no problems. */
+export interface LintedPlan {
+  Plan: string;
+  /** Over the file's exact bytes: it identifies the plan on the run sheet and in the transcript. */
+  PlanHash: ReadAloudHash;
+  CeremonyId: string;
+  Title: string;
+  Timezone: string;
+  ExpectedMinutes?: number;
+  Roles: { Name: string; Min: number; Max?: number }[];
+  Steps: { Id: string; Title: string; Performer: string; Witnesses: number; Action: string; Operation?: string; Minutes?: number }[];
+  /** The steps' own estimates added up; steps without one count nothing (StepsWithoutEstimate lists them). */
+  TotalMinutes: number;
+  StepsWithoutEstimate: string[];
+  /** Not problems, but worth a look before the day (estimates beyond expectedMinutes). */
+  Warnings: string[];
 }
 
 /** A cloud's wrapping public key and token, checked (CheckImportParameters; part of WrapKeyMaterial). */

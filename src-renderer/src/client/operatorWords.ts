@@ -49,6 +49,7 @@ const HEADLINES: Partial<Record<ErrorCode, string>> = {
   'InvalidParameter.Target': 'Keyroom does not know that cloud.',
   'InvalidParameter.TokenExpireTime': 'That token expiry time cannot be read.',
   'InvalidParameter.OutputDir': 'That output folder cannot be used.',
+  'InvalidParameter.Plan': 'The ceremony plan has problems; each is listed with its line and column.',
   InvalidParameter: 'Please check what you entered.',
   MissingParameter: 'Something this needs was not given.',
   'Rejected.Algorithm': "The key's spec does not allow that algorithm.",
