@@ -71,6 +71,7 @@ export const PLAN_OPERATION_USE: { readonly [N in OperationName]: PlanUse } = {
   DeleteOrphanHsmKey: ALLOWED,
   DigestFile: ALLOWED,
   CancelOperation: refuse(SESSION),
+  AirGapSelfTest: refuse('is the selftest action: write `action: selftest` in the step instead'),
   CheckImportParameters: ALLOWED,
   WrapKeyMaterial: ALLOWED,
   GetKeyCheckValue: ALLOWED,
