@@ -206,8 +206,9 @@ for (const shell of SHELLS) describe(`tokens and audit screens (${shell.kind})`,
     assert.ok(verdict.HeadHash);
     assert.equal(await verdictBox.getByTestId('head-hash').textContent(), verdict.HeadHash);
     assert.equal(await verdictBox.getByTestId('verdict-entries').textContent(), String(verdict.Entries));
-    // InitKeystore, 2 CreateKey, CreateAlias, 28 Encrypt; the refused calls wrote nothing.
-    assert.equal(verdict.Entries, 32);
+    // InitKeystore, 2 CreateKey, CreateAlias, 28 Encrypt, and the wrong PIN's refusal entry
+    // (Hsm.PinIncorrect is recorded; Hsm.NotConfigured, with no token to ask, is not).
+    assert.equal(verdict.Entries, 33);
     assert.equal(await page.getByTestId('audit-total').textContent(), String(verdict.Entries));
 
     // The first page, newest first, the same entries ListAuditEvents answers.
@@ -270,7 +271,7 @@ for (const shell of SHELLS) describe(`tokens and audit screens (${shell.kind})`,
     await w.browser.screenshot('08-audit-bad-key-id');
 
     await page.getByTestId('filter-clear').click();
-    await page.getByTestId('audit-total').filter({ hasText: /^32$/ }).waitFor();
+    await page.getByTestId('audit-total').filter({ hasText: /^33$/ }).waitFor();
     assert.equal(await page.getByTestId('key-id-problem').count(), 0);
   });
 
