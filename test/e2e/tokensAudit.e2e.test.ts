@@ -229,8 +229,8 @@ for (const shell of SHELLS) describe(`tokens and audit screens (${shell.kind})`,
     await page.getByTestId('page-older').click();
     await page.locator('[data-testid="audit-row"][data-seq="1"]').waitFor();
     const older = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-operation')));
-    assert.deepEqual(older, ['Encrypt', 'Encrypt', 'Encrypt', 'CreateAlias', 'CreateKey', 'CreateKey', 'InitKeystore']);
-    assert.equal(await rows.count(), 7);
+    assert.deepEqual(older, ['Encrypt', 'Encrypt', 'Encrypt', 'CreateAlias', 'CreateKey', 'CreateKey', 'LoginToken', 'InitKeystore']);
+    assert.equal(await rows.count(), 8);
     const hsmRow = page.locator(`[data-testid="audit-row"][data-key-id="${keys.hsm}"]`);
     assert.match((await hsmRow.textContent()) ?? '', /ProtectionLevel:\s*HSM/);
     await w.browser.screenshot('06-audit-older');
