@@ -55,6 +55,7 @@ export interface KeyBackend {
   /** Throws KmsError('InvalidCiphertext') when the tag does not match. */
   symmetricDecrypt(v: StoredVersion, iv: Buffer, box: SealedBox, aad: Buffer): Promise<Buffer>;
   mac(v: StoredVersion, algorithm: MacAlgorithm, message: Uint8Array): Promise<Buffer>;
+  /** `digest` is the digest the algorithm names, or for ED25519 (pure EdDSA) the message itself. */
   sign(v: StoredVersion, algorithm: SigningAlgorithm, digest: Uint8Array): Promise<Buffer>;
   asymmetricDecrypt(v: StoredVersion, algorithm: EncryptionAlgorithm, ciphertext: Uint8Array): Promise<Buffer>;
   /**

@@ -381,7 +381,7 @@ export const OPERATIONS = {
     input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField, OutputFile: filePathField }).strict(),
   }),
   AsymmetricSign: op({
-    summary: 'Sign a digest (base64) computed by the caller with the algorithm\'s hash.',
+    summary: 'Sign a digest (base64) computed by the caller with the algorithm\'s hash; ED25519 signs the message itself (Message, base64, up to 4096 bytes).',
     group: 'Cryptography',
     keystore: 'open',
     input: z
@@ -389,12 +389,13 @@ export const OPERATIONS = {
         KeyId: keyIdField,
         KeyVersionId: keyVersionIdField,
         Algorithm: signingAlgorithmField,
-        Digest: base64Field('Digest', 100),
+        Digest: base64Field('Digest', 100).optional(),
+        Message: base64Field('Message', 5464).optional(),
       })
       .strict(),
   }),
   AsymmetricVerify: op({
-    summary: 'Check a signature (base64) over a digest.',
+    summary: 'Check a signature (base64) over a digest, or over the message itself for ED25519 (Message).',
     group: 'Cryptography',
     keystore: 'open',
     input: z
@@ -402,7 +403,8 @@ export const OPERATIONS = {
         KeyId: keyIdField,
         KeyVersionId: keyVersionIdField,
         Algorithm: signingAlgorithmField,
-        Digest: base64Field('Digest', 100),
+        Digest: base64Field('Digest', 100).optional(),
+        Message: base64Field('Message', 5464).optional(),
         Value: base64Field('Value', 2000),
       })
       .strict(),

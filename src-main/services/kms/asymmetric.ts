@@ -1,7 +1,7 @@
 /** Asymmetric keys: GetPublicKey, ExportPublicKey, AsymmetricSign/Verify over a digest, AsymmetricEncrypt/Decrypt. */
 import { KmsError } from '../../../src-shared/errors';
 import { publicKeyFingerprint } from '../../../src-shared/domain/publicKeyFingerprint';
-import { SIGNING_DIGEST, isAsymmetric, type SigningAlgorithm } from '../../../src-shared/domain/keySpecs';
+import { MAX_SIGNED_MESSAGE_BYTES, SIGNING_DIGEST, isAsymmetric, signsMessage, type DigestSigningAlgorithm, type SigningAlgorithm } from '../../../src-shared/domain/keySpecs';
 import type { OperationInput, OperationOutput } from '../../../src-shared/contract/operations';
 import type { SqlExecutor } from '../../keystore/sqlcipher';
 import type { KeyRow, VersionRow } from '../../keystore/repository';
@@ -9,6 +9,12 @@ import { appendAudit } from '../audit/auditLog';
 import { spkiToPem } from '../../crypto/keyEncoding';
 import { encryptWithPublicKey, maxAsymmetricPlaintext, verifyDigest } from '../../crypto/publicKeyOps';
 import { wipe } from '../../crypto/wipe';
+import { createHash } from 'node:crypto';
+
+/** The audit entry names a signed message by its SHA-256, never by content. */
+function sha256Hex(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}
 import { outputFilesDetail, planRecordedOutputs, publishRecorded, recordWithStaging, staleReport } from '../audit/outputRecord';
 import {
   loadVersion,
@@ -33,7 +39,28 @@ function publicKeyOf(version: VersionRow): Buffer {
   return version.public_key;
 }
 
-function checkDigest(algorithm: SigningAlgorithm, b64: string): Buffer {
+/**
+ * What the key signs: the digest, or for ED25519 (pure EdDSA, RFC 8032) the message itself. Each
+ * algorithm takes exactly one of the two; the other is refused rather than ignored.
+ */
+function signedInput(algorithm: SigningAlgorithm, input: { Digest?: string | undefined; Message?: string | undefined }): Buffer {
+  if (signsMessage(algorithm)) {
+    if (input.Digest !== undefined) {
+      throw new KmsError('InvalidParameter.Digest', `${algorithm} signs the message itself (pure Ed25519, RFC 8032), not a digest: give Message (base64, up to ${MAX_SIGNED_MESSAGE_BYTES} bytes) instead of Digest.`);
+    }
+    if (input.Message === undefined) throw new KmsError('MissingParameter', `${algorithm} signs the message itself: give Message (base64, up to ${MAX_SIGNED_MESSAGE_BYTES} bytes).`);
+    const message = Buffer.from(input.Message, 'base64');
+    if (message.length > MAX_SIGNED_MESSAGE_BYTES) {
+      throw new KmsError('InvalidParameter', `Message is ${message.length} bytes; ${algorithm} takes at most ${MAX_SIGNED_MESSAGE_BYTES} here. Sign a larger file with SignFile.`);
+    }
+    return message;
+  }
+  if (input.Message !== undefined) throw new KmsError('InvalidParameter', `${algorithm} signs a digest: give Digest, not Message.`);
+  if (input.Digest === undefined) throw new KmsError('MissingParameter', `${algorithm} signs a digest: give Digest (base64).`);
+  return checkDigest(algorithm, input.Digest);
+}
+
+function checkDigest(algorithm: DigestSigningAlgorithm, b64: string): Buffer {
   const digest = Buffer.from(b64, 'base64');
   const expected = SIGNING_DIGEST[algorithm];
   if (digest.length !== expected.bytes) {
@@ -86,7 +113,7 @@ export async function exportPublicKey(kms: KmsContext, input: OperationInput<'Ex
 }
 
 export async function asymmetricSign(kms: KmsContext, input: OperationInput<'AsymmetricSign'>, requestId: string): Promise<OperationOutput<'AsymmetricSign'>> {
-  const digest = checkDigest(input.Algorithm, input.Digest);
+  const digest = signedInput(input.Algorithm, input);
   return kms.keystore.transaction(async (tx) => {
     const { key, version } = await asymmetricVersion(tx, input.KeyId, input.KeyVersionId);
     requireUsage(key, 'SIGN/VERIFY', 'sign');
@@ -95,7 +122,7 @@ export async function asymmetricSign(kms: KmsContext, input: OperationInput<'Asy
     const signature = await useSecret(kms, tx, key, version, (backend, v) => backend.sign(v, input.Algorithm, digest));
     await appendAudit(
       tx,
-      { requestId, operation: 'AsymmetricSign', keyId: key.key_id, keyVersionId: version.key_version_id, details: { Algorithm: input.Algorithm, Digest: input.Digest } },
+      { requestId, operation: 'AsymmetricSign', keyId: key.key_id, keyVersionId: version.key_version_id, details: { Algorithm: input.Algorithm, ...(input.Digest !== undefined ? { Digest: input.Digest } : { MessageSha256: sha256Hex(digest), MessageBytes: digest.length }) } },
       now(kms),
     );
     return { KeyId: key.key_id, KeyVersionId: version.key_version_id, Algorithm: input.Algorithm, Value: signature.toString('base64') };
@@ -103,7 +130,7 @@ export async function asymmetricSign(kms: KmsContext, input: OperationInput<'Asy
 }
 
 export async function asymmetricVerify(kms: KmsContext, input: OperationInput<'AsymmetricVerify'>, requestId: string): Promise<OperationOutput<'AsymmetricVerify'>> {
-  const digest = checkDigest(input.Algorithm, input.Digest);
+  const digest = signedInput(input.Algorithm, input);
   return kms.keystore.transaction(async (tx) => {
     const { key, version } = await asymmetricVersion(tx, input.KeyId, input.KeyVersionId);
     requireUsage(key, 'SIGN/VERIFY', 'verify');

@@ -11,6 +11,7 @@
  * (temporaries, read back and hashed) and the audit entries naming them are appended; only after
  * the commit do the outputs take their final names (files/outputWriter.ts).
  */
+import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { KmsError } from '../../../../src-shared/errors';
@@ -28,7 +29,7 @@ import { requireAlgorithm, requireState, requireUsage, resolveKey, resolveVersio
 import { now, type KmsContext } from '../../kms/context';
 import { throwIfCancelled, type OperationControl } from '../../operationControl';
 import { describeErrno, unreadable } from '../../../files/readFile';
-import { MANIFEST_NAMES, digestBytesForSignature, digestForSignature, manifestDigest, userIdBytes } from './fileDigest';
+import { MANIFEST_NAMES, MAX_RAW_ED25519_FILE_BYTES, digestBytesForSignature, digestForSignature, manifestDigest, rawEd25519TooLarge, userIdBytes } from './fileDigest';
 
 const OP = 'SignFile';
 /** Names SignFile writes; a folder's own outputs are never signed again. */
@@ -77,6 +78,10 @@ async function exists(p: string): Promise<boolean> {
 }
 
 function verifyCommand(algorithm: SigningAlgorithm, publicKeyFile: string, sigPath: string, file: string, userId: string | undefined): string {
+  if (algorithm === 'ED25519') {
+    // Pure Ed25519: pkeyutl reads the whole file (-rawin); dgst cannot verify EdDSA.
+    return ['openssl pkeyutl -verify -pubin', `-inkey ${shellWord(publicKeyFile)}`, '-rawin', `-in ${shellWord(file)}`, `-sigfile ${shellWord(sigPath)}`].join(' ');
+  }
   const digest = { RSA_PSS_SHA_256: '-sha256', RSA_PKCS1_SHA_256: '-sha256', ECDSA_SHA_256: '-sha256', ECDSA_SHA_384: '-sha384', SM2DSA: '-sm3' }[algorithm];
   const opts =
     algorithm === 'RSA_PSS_SHA_256'
@@ -112,6 +117,12 @@ async function planSigning(kms: KmsContext, input: OperationInput<'SignFile'>, r
   const userId = userIdBytes(input.Algorithm, input.UserId);
   const { key: signer, spki } = await kms.keystore.read((db) => signingKey(db, input));
   const files = await expandFiles(input.File);
+  if (input.Algorithm === 'ED25519') {
+    for (const f of files) {
+      const size = (await stat(f)).size;
+      if (size > MAX_RAW_ED25519_FILE_BYTES) throw rawEd25519TooLarge(f, size);
+    }
+  }
   const outputDir = input.OutputDir ? resolve(input.OutputDir) : undefined;
   const b64 = input.SignatureEncoding === 'base64';
   const planned: Planned[] = files.map((path) => {
@@ -192,7 +203,7 @@ async function signAndRecord(
       items.push({
         file: p.path,
         size: d.size,
-        digest: d.signed,
+        digest: d.recorded,
         sigPath: p.sigPath,
         outputs: [{ path: p.sigPath, content: signature }, ...(p.b64Path ? [{ path: p.b64Path, content: `${signature.toString('base64')}\n` }] : [])],
       });
@@ -206,7 +217,7 @@ async function signAndRecord(
       items.push({
         file: plan.manifest,
         size: bytes.length,
-        digest: d,
+        digest: input.Algorithm === 'ED25519' ? createHash('sha256').update(bytes).digest() : d,
         sigPath,
         outputs: [
           { path: plan.manifest, content: bytes },
@@ -247,7 +258,7 @@ async function signAndRecord(
       const entry: FileSignature = {
         File: p.path,
         Size: digests[i]!.size,
-        Digest: digests[i]!.signed.toString('hex'),
+        Digest: digests[i]!.recorded.toString('hex'),
         SignatureFile: p.sigPath,
         VerifyCommand: verifyCommand(input.Algorithm, plan.publicKeyFile, p.sigPath, p.path, input.UserId),
       };

@@ -68,8 +68,8 @@ export async function verifyFile(kms: KmsContext, input: OperationInput<'VerifyF
   // A keystore key was used, so the use is recorded (as AsymmetricVerify's is); a PEM from outside is not a key of ours.
   if (keyId) {
     await kms.keystore.transaction((tx) =>
-      appendAudit(tx, { requestId, operation: 'VerifyFile', keyId, keyVersionId, details: { Algorithm: input.Algorithm, File: file, Size: d.size, Digest: d.signed.toString('hex'), Value: value } }, now(kms)),
+      appendAudit(tx, { requestId, operation: 'VerifyFile', keyId, keyVersionId, details: { Algorithm: input.Algorithm, File: file, Size: d.size, Digest: d.recorded.toString('hex'), Value: value } }, now(kms)),
     );
   }
-  return { Value: value, File: file, Digest: d.signed.toString('hex') };
+  return { Value: value, File: file, Digest: d.recorded.toString('hex') };
 }
