@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { OperationOutputs } from './types';
 import { CSR_TEMPLATES } from '../domain/csrRequest';
+import { OPENPGP_USER_ID, SIGNATURE_FORMATS, SSH_NAMESPACE } from '../domain/signatureFormats';
 import { AUTO_LOCK_MAX_MINUTES, AUTO_LOCK_MIN_MINUTES } from '../domain/autoLock';
 import {
   keyIdField,
@@ -587,15 +588,22 @@ export const OPERATIONS = {
       .strict(),
   }),
   SignFile: op({
-    summary: 'Sign files (or every file in a folder): each is hashed as a stream, only the digest goes to the key; writes <file>.sig beside it or in OutputDir, the public key, and optionally a signed SHA256SUMS-style manifest.',
+    summary: 'Sign files (or every file in a folder): each is hashed as a stream, only the digest goes to the key; writes <file>.sig beside it or in OutputDir, the public key, and optionally a signed SHA256SUMS-style manifest. Format (repeatable) adds ssh, minisign or signify signatures, each with its public key file.',
     group: 'Files',
     keystore: 'open',
     input: z
       .object({
         KeyId: keyIdField,
         KeyVersionId: keyVersionIdField.optional(),
-        Algorithm: signingAlgorithmField,
+        /** Raw signatures' algorithm; the key's first when absent. The other formats follow the key. */
+        Algorithm: signingAlgorithmField.optional(),
         File: z.union([filePathField, z.array(filePathField).min(1, 'give at least one file').max(10_000)]).transform((v) => (Array.isArray(v) ? v : [v])),
+        Format: z
+          .union([z.enum(SIGNATURE_FORMATS), z.array(z.enum(SIGNATURE_FORMATS)).min(1).max(SIGNATURE_FORMATS.length)])
+          .transform((v) => (Array.isArray(v) ? v : [v]))
+          .optional(),
+        SshNamespace: z.string().regex(SSH_NAMESPACE, 'SshNamespace is 1 to 64 printable characters without spaces or quotes, such as file').optional(),
+        OpenPgpUserId: z.string().max(256).regex(OPENPGP_USER_ID, 'OpenPgpUserId is "Name <email>", such as "Release Team <release@example.org>"').optional(),
         Manifest: filePathField.optional(),
         OutputDir: filePathField.optional(),
         SignatureEncoding: z.enum(['raw', 'base64']).optional(),

@@ -19,14 +19,14 @@ import {
   type KeySpec,
   type KeyUsage,
   type MacAlgorithm,
-  type SigningAlgorithm,
 } from '../../../src-shared/domain/keySpecs';
-import type { ExportWrapRequest, KeyBackend, KeyroomTokenObject, NewMaterial, SealedBox, StoredVersion, WrappedMaterial } from '../backend';
+import type { BackendSigningAlgorithm, ExportWrapRequest, KeyBackend, KeyroomTokenObject, NewMaterial, SealedBox, StoredVersion, WrappedMaterial } from '../backend';
 import { wipe } from '../../crypto/wipe';
 import { CKZ_DATA_SPECIFIED } from './constants';
 import { OAEP_PARAMS_REFUSED, hasCkr, keyNotFound } from './errors';
 import { CURVES, ecdsaRawToDer, ecPointFromAttribute, ecSpki, ed25519PointFromAttribute, rsaSpki, sha256DigestInfo, type TokenCurve } from './encoding';
 import { ED25519_SIGNATURE_BYTES, ed25519SpkiFromRaw } from '../../crypto/ed25519';
+import { pkcs1DigestInfo } from '../../crypto/rsa';
 import { HMAC_MECHANISM, generationPlan, requiredMechanisms } from './keyTemplates';
 import { emeOaepDecode } from './oaep';
 import { findKeyroomObjects } from './keyroomObjects';
@@ -368,18 +368,20 @@ export class Pkcs11Backend implements KeyBackend {
     });
   }
 
-  async sign(v: StoredVersion, algorithm: SigningAlgorithm, digest: Uint8Array): Promise<Buffer> {
+  async sign(v: StoredVersion, algorithm: BackendSigningAlgorithm, digest: Uint8Array): Promise<Buffer> {
     const info = KEY_SPEC_INFO[v.keySpec];
     const d = Buffer.from(digest);
     switch (algorithm) {
       case 'RSA_PSS_SHA_256':
-      case 'RSA_PKCS1_SHA_256': {
+      case 'RSA_PKCS1_SHA_256':
+      case 'RSA_PKCS1_SHA_512': {
         this.requireFamily(v, 'RSA');
-        if (d.length !== 32) throw new KmsError('InvalidParameter.Digest', `${algorithm} signs a 32-byte SHA-256 digest.`);
+        const sha512 = algorithm === 'RSA_PKCS1_SHA_512';
+        if (d.length !== (sha512 ? 64 : 32)) throw new KmsError('InvalidParameter.Digest', `${algorithm} signs a ${sha512 ? '64-byte SHA-512' : '32-byte SHA-256'} digest.`);
         const pss = algorithm === 'RSA_PSS_SHA_256';
         const parameter: pkcs11js.RsaPSS = { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: pkcs11js.CKM_SHA256, mgf: pkcs11js.CKG_MGF1_SHA256, saltLen: 32 };
         const mechanism: pkcs11js.Mechanism = pss ? { mechanism: M.RSA_PKCS_PSS, parameter } : { mechanism: M.RSA_PKCS };
-        const data = pss ? d : sha256DigestInfo(d);
+        const data = pss ? d : sha512 ? pkcs1DigestInfo('sha512', d) : sha256DigestInfo(d);
         const k = info.modulusBits! / 8;
         return this.withKey(v, 'private', 'sign', async (s, key) => {
           s.p11.C_SignInit(s.handle, mechanism, key);

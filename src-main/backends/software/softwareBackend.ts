@@ -12,10 +12,9 @@ import {
   MAC_DIGEST,
   type KeySpec,
   type MacAlgorithm,
-  type SigningAlgorithm,
   type EncryptionAlgorithm,
 } from '../../../src-shared/domain/keySpecs';
-import type { ExportWrapRequest, KeyBackend, NewMaterial, SealedBox, StoredVersion, WrappedMaterial } from '../backend';
+import type { BackendSigningAlgorithm, ExportWrapRequest, KeyBackend, NewMaterial, SealedBox, StoredVersion, WrappedMaterial } from '../backend';
 import { materialInForm, wrapMaterial } from '../../crypto/byokLayouts';
 import { secretCheckValue } from '../../crypto/keyCheckValue';
 import { ecScalarFromPkcs8 } from '../../crypto/keyEncoding';
@@ -88,7 +87,7 @@ export class SoftwareBackend implements KeyBackend {
   }
 
   /** `digest` is the message itself for ED25519 (pure Ed25519 signs the message). */
-  async sign(v: StoredVersion, algorithm: SigningAlgorithm, digest: Uint8Array): Promise<Buffer> {
+  async sign(v: StoredVersion, algorithm: BackendSigningAlgorithm, digest: Uint8Array): Promise<Buffer> {
     const pkcs8 = materialOf(v);
     const info = KEY_SPEC_INFO[v.keySpec];
     switch (algorithm) {
@@ -96,6 +95,9 @@ export class SoftwareBackend implements KeyBackend {
         return rsaSignDigest(pkcs8, 'PSS', digest);
       case 'RSA_PKCS1_SHA_256':
         return rsaSignDigest(pkcs8, 'PKCS1', digest);
+      case 'RSA_PKCS1_SHA_512':
+        if (info.family !== 'RSA') throw new KmsError('Rejected.Algorithm', `${algorithm} does not fit ${v.keySpec}.`);
+        return rsaSignDigest(pkcs8, 'PKCS1', digest, 'sha512');
       case 'ECDSA_SHA_256':
       case 'ECDSA_SHA_384':
         if (info.curve === 'SM2' || !info.curve) throw new KmsError('Rejected.Algorithm', `${algorithm} does not fit ${v.keySpec}.`);

@@ -78,20 +78,22 @@ export async function digestForSignature(
   control: OperationControl,
   operation: OperationName,
   onBytes: (done: number, size: number) => void,
+  /** Further digests of the same bytes (other signature formats), fed in the same read. */
+  extra: readonly ByteSink[] = [],
 ): Promise<FileDigests> {
-  if (signsMessage(algorithm)) return wholeFile(path, control, operation, onBytes);
+  if (signsMessage(algorithm)) return wholeFile(path, control, operation, onBytes, extra);
   const d = manifestDigest(algorithm);
   const signed = plainHash(d);
   if (algorithm === 'SM2DSA') signed.update(sm2Za(ecPointFromSpki(spki), userId));
   const plain = algorithm === 'SM2DSA' && wantPlain ? plainHash('sm3') : undefined;
-  const size = await streamFile(path, plain ? [signed, plain] : [signed], () => throwIfCancelled(control, operation), onBytes);
+  const size = await streamFile(path, [...(plain ? [signed, plain] : [signed]), ...extra], () => throwIfCancelled(control, operation), onBytes);
   const signedDigest = signed.digest();
   if (algorithm !== 'SM2DSA') return { size, signed: signedDigest, recorded: signedDigest, plain: signedDigest };
   return plain ? { size, signed: signedDigest, recorded: signedDigest, plain: plain.digest() } : { size, signed: signedDigest, recorded: signedDigest };
 }
 
 /** The file's bytes (for pure Ed25519), at most MAX_RAW_ED25519_FILE_BYTES, and their SHA-256. */
-async function wholeFile(path: string, control: OperationControl, operation: OperationName, onBytes: (done: number, size: number) => void): Promise<FileDigests> {
+async function wholeFile(path: string, control: OperationControl, operation: OperationName, onBytes: (done: number, size: number) => void, extra: readonly ByteSink[]): Promise<FileDigests> {
   const chunks: Buffer[] = [];
   let held = 0;
   const sha = createHash('sha256');
@@ -104,7 +106,7 @@ async function wholeFile(path: string, control: OperationControl, operation: Ope
       sha.update(b);
     },
   };
-  const size = await streamFile(path, [collect], () => throwIfCancelled(control, operation), onBytes);
+  const size = await streamFile(path, [collect, ...extra], () => throwIfCancelled(control, operation), onBytes);
   const digest = sha.digest();
   return { size, signed: Buffer.concat(chunks), recorded: digest, plain: digest };
 }
