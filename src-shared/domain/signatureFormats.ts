@@ -12,7 +12,7 @@ export const DEFAULT_SSH_NAMESPACE = 'file';
  * An OpenPGP User ID as `Name <email>` (RFC 4880 §5.11's convention, what gpg shows): a name of
  * printable characters without `<`, `>` or surrounding spaces, then one address in angle brackets.
  */
-export const OPENPGP_USER_ID = /^[^<>\x00-\x1f\x7f]*[^<>\s\x00-\x1f\x7f] <[^<>@\s\x00-\x1f\x7f]+@[^<>@\s\x00-\x1f\x7f]+\.[^<>@\s\x00-\x1f\x7f]+>$/;
+export const OPENPGP_USER_ID = /^[^<>\p{Cc}]*[^<>\s\p{Cc}] <[^<>@\s\p{Cc}]+@[^<>@\s\p{Cc}]+\.[^<>@\s\p{Cc}]+>$/u;
 
 /** An SSHSIG namespace: non-empty, printable ASCII without spaces or quotes (it goes into allowed_signers). */
 export const SSH_NAMESPACE = /^[\x21\x23-\x7e]{1,64}$/;

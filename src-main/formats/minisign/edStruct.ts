@@ -15,7 +15,7 @@ export function edStructLine(tag: 'Ed' | 'ED', keynum: Uint8Array, payload: Uint
 
 /** A comment must be one printable line (minisign's is_printable, signify's fgets). */
 export function oneLine(text: string): string {
-  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(text)) throw new EdStructError('a comment must be one printable line');
+  if (/\p{Cc}/u.test(text.replace(/\t/g, ''))) throw new EdStructError('a comment must be one printable line');
   return text;
 }
 
