@@ -614,7 +614,7 @@ export const OPERATIONS = {
     longRunning: true,
   }),
   VerifyFile: op({
-    summary: 'Check a detached signature over a file with a keystore key or a public key PEM (signatures made elsewhere): Value false when it does not verify.',
+    summary: 'Check a detached signature over a file with a keystore key or a public key PEM (signatures made elsewhere), in the Format it was made (raw, ssh, minisign, signify): Value false when it does not verify.',
     group: 'Files',
     keystore: 'open',
     input: z
@@ -622,7 +622,11 @@ export const OPERATIONS = {
         KeyId: keyIdField.optional(),
         KeyVersionId: keyVersionIdField.optional(),
         PublicKey: z.string().min(1).max(20_000).optional(),
-        Algorithm: signingAlgorithmField,
+        /** Raw signatures' algorithm; the key's first when absent. */
+        Algorithm: signingAlgorithmField.optional(),
+        /** raw (default), ssh, minisign or signify (SignatureFile is then the signed manifest, e.g. SHA256.sig). */
+        Format: z.enum(SIGNATURE_FORMATS).optional(),
+        SshNamespace: z.string().regex(SSH_NAMESPACE, 'SshNamespace is 1 to 64 printable characters without spaces or quotes, such as file').optional(),
         File: filePathField,
         SignatureFile: filePathField,
         UserId: z.string().min(1).max(1024).optional(),

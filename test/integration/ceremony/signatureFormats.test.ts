@@ -92,13 +92,29 @@ for (const level of ['SOFTWARE', 'HSM'] as const) {
         assert.ok(mine.length >= formats.length, JSON.stringify(mine));
         for (const f of formats) assert.ok(mine.some((e: { Details: Record<string, unknown> }) => e.Details.Format === f && typeof e.Details.Digest === 'string'), f);
 
-        // One byte changed: every verifier refuses.
+        // VerifyFile --Format agrees, with the keystore key and with the PEM from outside.
+        const pem = (await h.call('GetPublicKey', { KeyId: keyId, KeyVersionId: await firstVersionOf(h, keyId) })).PublicKey;
+        for (const sig of r.Signatures) {
+          const v = await h.call('VerifyFile', { KeyId: keyId, Format: sig.Format, File: sig.File, SignatureFile: sig.SignatureFile });
+          assert.equal(v.Value, true, `${sig.Format} ${sig.File}`);
+          assert.equal(v.Digest, sig.Digest);
+          if (sig.Format !== 'raw') assert.equal((await h.call('VerifyFile', { PublicKey: pem, Format: sig.Format, File: sig.File, SignatureFile: sig.SignatureFile })).Value, true);
+        }
+        // A trailing byte on a signature file: Keyroom refuses it, as the reference tools do.
+        for (const sig of r.Signatures.filter((x) => x.File === files[1] && x.Format !== 'signify')) {
+          const tampered = join(dir, `tampered.${sig.Format}`);
+          writeFileSync(tampered, Buffer.concat([readFileSync(sig.SignatureFile), Buffer.from('A')]));
+          assert.equal((await h.call('VerifyFile', { KeyId: keyId, Format: sig.Format, File: sig.File, SignatureFile: tampered })).Value, false, sig.Format);
+        }
+
+        // One byte changed: every verifier refuses, and so does VerifyFile.
         const bytes = readFileSync(files[0]!);
         bytes[12345]! ^= 0x80;
         writeFileSync(files[0]!, bytes);
         for (const sig of r.Signatures.filter((x) => x.File === files[0])) {
           const v = sh(sig.VerifyCommand);
           assert.equal(v.ok, false, `${sig.Format} accepted a changed file: ${v.output}`);
+          assert.equal((await h.call('VerifyFile', { KeyId: keyId, Format: sig.Format, File: sig.File, SignatureFile: sig.SignatureFile })).Value, false, sig.Format);
         }
       });
     }
@@ -136,6 +152,8 @@ for (const level of ['SOFTWARE', 'HSM'] as const) {
       assert.ok(sh(sig.VerifyCommand).ok, sig.VerifyCommand);
       const wrong = sh(sig.VerifyCommand.replace('-n release@example.org', '-n file'));
       assert.equal(wrong.ok, false);
+      assert.equal((await h.call('VerifyFile', { KeyId: keyId, Format: 'ssh', SshNamespace: 'release@example.org', File: f, SignatureFile: sig.SignatureFile })).Value, true);
+      assert.equal((await h.call('VerifyFile', { KeyId: keyId, Format: 'ssh', File: f, SignatureFile: sig.SignatureFile })).Value, false);
     });
   });
 }

@@ -66,6 +66,11 @@ export interface PerFileFormat extends FormatBase {
   sign(key: FormatKey, options: FormatOptions, file: DigestedFile, signer: KeySigner): Promise<SignedOutput>;
   /** `publicKeyPaths` are the paths of publicKeyFiles(), in the same order. */
   verifyCommand(key: FormatKey, options: FormatOptions, file: string, signaturePath: string, publicKeyPaths: readonly string[]): string;
+  /**
+   * VerifyFile: whether `signature` (the signature file's bytes) is this key's valid signature over
+   * the file whose digests are given, read as strictly as the reference verifier reads it.
+   */
+  verify(key: FormatKey, options: Omit<FormatOptions, 'time'>, signature: Buffer, digests: ReadonlyMap<FileDigestName, Buffer>): boolean;
 }
 
 /** One signed manifest naming every input file (signify: pure Ed25519 must see the whole message). */
@@ -76,6 +81,11 @@ export interface ManifestFormat extends FormatBase {
   signatureName(manifestBase: string): string;
   signManifest(key: FormatKey, manifest: Buffer, signer: KeySigner): Promise<Buffer>;
   verifyCommand(manifestDir: string, signaturePath: string, publicKeyPaths: readonly string[], file: string): string;
+  /**
+   * VerifyFile: whether the signed manifest in `signature` is this key's and lists `name` (the
+   * file's path from the manifest's folder) with this SHA-256.
+   */
+  verify(key: FormatKey, signature: Buffer, name: string, sha256: Buffer): boolean;
 }
 
 export type SignatureFormat = PerFileFormat | ManifestFormat;

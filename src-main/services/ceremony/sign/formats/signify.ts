@@ -8,7 +8,8 @@ import { KmsError } from '../../../../../src-shared/errors';
 import { ed25519RawFromSpki } from '../../../../crypto/ed25519';
 import { shellWord } from '../../../../files/shellWord';
 import { EdStructError } from '../../../../formats/minisign/edStruct';
-import { signifyEmbeddedSignature, signifyManifestLine, signifyPublicKeyFile } from '../../../../formats/signify/signify';
+import { parseSignifyEmbedded, signifyEmbeddedSignature, signifyManifestLine, signifyPublicKeyFile } from '../../../../formats/signify/signify';
+import { ed25519Verify } from '../../../../crypto/ed25519';
 import type { ManifestFormat } from './format';
 import { edKeyNumber } from './keyNumber';
 
@@ -39,6 +40,20 @@ export const signifyFormat: ManifestFormat = {
     const pk = ed25519RawFromSpki(key.spki);
     const signature = await signer('ED25519', manifest);
     return signifyEmbeddedSignature(`verify with ${key.keyId}.signify.pub`, edKeyNumber(pk), signature, manifest);
+  },
+  /** As `signify -C`: the embedded signature is this key's over the manifest, and the manifest lists the file with this digest. */
+  verify(key, signature, name, sha256) {
+    let parsed;
+    try {
+      parsed = parseSignifyEmbedded(signature);
+    } catch (e) {
+      if (e instanceof EdStructError) return false;
+      throw e;
+    }
+    const pk = ed25519RawFromSpki(key.spki);
+    if (!parsed.keynum.equals(edKeyNumber(pk)) || !ed25519Verify(key.spki, parsed.message, parsed.signature)) return false;
+    const want = `SHA256 (${name}) = ${sha256.toString('hex')}`;
+    return parsed.message.toString('utf8').split('\n').includes(want);
   },
   verifyCommand(manifestDir, signaturePath, publicKeyPaths, file) {
     return `cd ${shellWord(manifestDir)} && signify-openbsd -C -p ${shellWord(publicKeyPaths[0]!)} -x ${shellWord(signaturePath)} ${shellWord(relative(manifestDir, file).split(sep).join('/'))}`;

@@ -10,7 +10,24 @@ import type { KeySpec } from '../../../../../src-shared/domain/keySpecs';
 import { ed25519RawFromSpki } from '../../../../crypto/ed25519';
 import { ecPointFromSpki } from '../../../../crypto/keyEncoding';
 import { shellWord } from '../../../../files/shellWord';
-import { allowedSignersLine, armorSshsig, sshPublicKeyLine, sshSignatureBlob, sshsigBlob, sshsigSignedData, type SshKey } from '../../../../formats/sshsig/sshsig';
+import {
+  WireError,
+  allowedSignersLine,
+  armorSshsig,
+  parseEcdsaSigBody,
+  parseSshsig,
+  sshPublicKeyBlob,
+  sshPublicKeyLine,
+  sshSignatureBlob,
+  sshsigBlob,
+  sshsigSignedData,
+  sshKeyType,
+  type SshKey,
+} from '../../../../formats/sshsig/sshsig';
+import { ed25519Verify } from '../../../../crypto/ed25519';
+import { ecdsaVerifyDigest } from '../../../../crypto/ecdsa';
+import { rsaVerifyDigest } from '../../../../crypto/rsa';
+import { spkiKeyObject } from '../../../../crypto/keyEncoding';
 import type { FormatKey, PerFileFormat } from './format';
 
 const SPECS: readonly KeySpec[] = ['RSA_2048', 'RSA_3072', 'RSA_4096', 'EC_P256', 'EC_P384', 'ED25519'];
@@ -31,6 +48,41 @@ export function sshKeyOf(key: Pick<FormatKey, 'spec' | 'spki'>): SshKey {
     }
     default:
       throw new KmsError('Rejected.KeySpec', `SSH signatures take RSA, EC_P256, EC_P384 or ED25519 keys, not ${key.spec}.`);
+  }
+}
+
+/** Strict SSHSIG check (sshsig.c): our key, the namespace, an allowed hash, a signature of the key's own type. */
+function verifySshsig(key: FormatKey, namespace: string, signature: Buffer, digests: ReadonlyMap<'sha256' | 'sha512' | 'blake2b512', Buffer>): boolean {
+  const ssh = sshKeyOf(key);
+  let parsed;
+  try {
+    parsed = parseSshsig(signature.toString('latin1'));
+  } catch (e) {
+    if (e instanceof WireError) return false;
+    throw e;
+  }
+  if (!parsed.publicKey.equals(sshPublicKeyBlob(ssh)) || parsed.namespace !== namespace) return false;
+  const data = sshsigSignedData(namespace, parsed.hashAlg, digests.get(parsed.hashAlg)!);
+  try {
+    if (ssh.kind === 'ed25519') return parsed.sigType === 'ssh-ed25519' && ed25519Verify(key.spki, data, parsed.sigBody);
+    if (ssh.kind === 'ecdsa') {
+      if (parsed.sigType !== sshKeyType(ssh)) return false;
+      const { r, s } = parseEcdsaSigBody(parsed.sigBody);
+      const p384 = ssh.curve === 'nistp384';
+      const der = DER.hexFromSig({ r: BigInt(`0x${r.toString('hex')}`), s: BigInt(`0x${s.toString('hex')}`) });
+      return ecdsaVerifyDigest(p384 ? 'secp384r1' : 'prime256v1', key.spki, createHash(p384 ? 'sha384' : 'sha256').update(data).digest(), Buffer.from(der, 'hex'));
+    }
+    // sshsig allows rsa-sha2-512 and rsa-sha2-256 (RSA_SIGN_ALLOWED); never ssh-rsa (SHA-1).
+    if (parsed.sigType !== 'rsa-sha2-512' && parsed.sigType !== 'rsa-sha2-256') return false;
+    const hash = parsed.sigType === 'rsa-sha2-512' ? 'sha512' : 'sha256';
+    const k = ssh.n.length;
+    // ssh-rsa.c left-pads a short signature; a longer one is invalid.
+    if (parsed.sigBody.length > k) return false;
+    const sig = Buffer.concat([Buffer.alloc(k - parsed.sigBody.length), parsed.sigBody]);
+    return rsaVerifyDigest(spkiKeyObject(key.spki), 'PKCS1', createHash(hash).update(data).digest(), sig, hash);
+  } catch (e) {
+    if (e instanceof WireError) return false;
+    throw e;
   }
 }
 
@@ -70,6 +122,7 @@ export const sshFormat: PerFileFormat = {
     }
     return { content: armorSshsig(sshsigBlob(ssh, options.sshNamespace, 'sha512', sigBlob)), digest: { algorithm: 'sha512', value: fileDigest } };
   },
+  verify: (key, options, signature, digests) => verifySshsig(key, options.sshNamespace, signature, digests),
   verifyCommand(key, options, file, signaturePath, publicKeyPaths) {
     return `ssh-keygen -Y verify -f ${shellWord(publicKeyPaths[1]!)} -I ${shellWord(key.keyId)} -n ${shellWord(options.sshNamespace)} -s ${shellWord(signaturePath)} < ${shellWord(file)}`;
   },
