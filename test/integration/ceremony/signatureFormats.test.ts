@@ -224,3 +224,26 @@ describe('pitfalls', () => {
     }
   });
 });
+
+describe('signatures made by the reference tools, checked by VerifyFile', () => {
+  it('ssh-keygen -Y sign (ECDSA P-256 and RSA, sha512 and sha256): true; another namespace or file: false', () => {
+    return (async () => {
+      const dir = join(s.dir, 'by-ssh-keygen');
+      mkdirSync(dir);
+      const f = join(dir, 'data.txt');
+      writeFileSync(f, 'signed by ssh-keygen\n');
+      for (const [type, bits] of [['ecdsa', '256'], ['rsa', '2048']] as const) {
+        const key = join(dir, `${type}_key`);
+        assert.ok(sh(`ssh-keygen -q -t ${type} -b ${bits} -N '' -f ${key}`).ok);
+        const pem = sh(`ssh-keygen -e -m PKCS8 -f ${key}.pub`).output;
+        for (const hashalg of ['sha512', 'sha256']) {
+          const sig = join(dir, `${type}-${hashalg}.sshsig`);
+          const made = sh(`ssh-keygen -Y sign -q -f ${key} -n file -O hashalg=${hashalg} < ${f} > ${sig}`);
+          assert.ok(made.ok, made.output);
+          assert.equal((await h.call('VerifyFile', { PublicKey: pem, Format: 'ssh', File: f, SignatureFile: sig })).Value, true, `${type} ${hashalg}`);
+          assert.equal((await h.call('VerifyFile', { PublicKey: pem, Format: 'ssh', SshNamespace: 'git', File: f, SignatureFile: sig })).Value, false);
+        }
+      }
+    })();
+  });
+});
