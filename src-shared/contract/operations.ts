@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { OperationOutputs } from './types';
 import { CSR_TEMPLATES } from '../domain/csrRequest';
-import { OPENPGP_USER_ID, SIGNATURE_FORMATS, SSH_NAMESPACE } from '../domain/signatureFormats';
+import { OPENPGP_USER_ID, PUBLIC_KEY_FORMATS, SIGNATURE_FORMATS, SSH_NAMESPACE } from '../domain/signatureFormats';
 import { AUTO_LOCK_MAX_MINUTES, AUTO_LOCK_MIN_MINUTES } from '../domain/autoLock';
 import {
   keyIdField,
@@ -376,10 +376,18 @@ export const OPERATIONS = {
     input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField }).strict(),
   }),
   ExportPublicKey: op({
-    summary: 'Write the public key of an asymmetric key version to a new PEM file (never overwriting one).',
+    summary: 'Write the public key of an asymmetric key version to a new file (never overwriting one): PEM by default, or DER, SSH (authorized_keys line), MINISIGN or SIGNIFY.',
     group: 'Cryptography',
     keystore: 'open',
-    input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField, OutputFile: filePathField }).strict(),
+    input: z
+      .object({
+        KeyId: keyIdField,
+        KeyVersionId: keyVersionIdField,
+        OutputFile: filePathField,
+        Format: z.enum(PUBLIC_KEY_FORMATS).optional(),
+        OpenPgpUserId: z.string().max(256).regex(OPENPGP_USER_ID, 'OpenPgpUserId is "Name <email>", such as "Release Team <release@example.org>"').optional(),
+      })
+      .strict(),
   }),
   AsymmetricSign: op({
     summary: 'Sign a digest (base64) computed by the caller with the algorithm\'s hash; ED25519 signs the message itself (Message, base64, up to 4096 bytes).',

@@ -1,5 +1,5 @@
 /** Output shapes of the contract, with the reference KMS's field names. */
-import type { SignatureFormatName } from '../domain/signatureFormats';
+import type { PublicKeyFormat, SignatureFormatName } from '../domain/signatureFormats';
 import type {
   KeySpec,
   KeyUsage,
@@ -225,7 +225,7 @@ export interface OperationOutputs {
   ImportKeyMaterial: Empty;
   DeleteKeyMaterial: Empty;
 
-  ExportPublicKey: { KeyId: string; KeyVersionId: string; OutputFile: string; Sha256: string; Fingerprint: string } & StaleReport;
+  ExportPublicKey: { KeyId: string; KeyVersionId: string; OutputFile: string; Format: PublicKeyFormat; Sha256: string; Fingerprint: string } & StaleReport;
   /** OrphanHsmKeys: with the keystore open and a token logged in, how many ListOrphanHsmKeys lists. */
   ListTokens: { Module: ModuleInfoJson; Tokens: TokenDescription[]; LoggedIn?: LoggedInToken; OrphanHsmKeys?: number };
   LoginToken: LoggedInToken;

@@ -6,6 +6,9 @@ import type { OperationInput, OperationOutput } from '../../../src-shared/contra
 import type { SqlExecutor } from '../../keystore/sqlcipher';
 import type { KeyRow, VersionRow } from '../../keystore/repository';
 import { appendAudit } from '../audit/auditLog';
+import { DEFAULT_SSH_NAMESPACE, type PublicKeyFormat } from '../../../src-shared/domain/signatureFormats';
+import type { KeySpec } from '../../../src-shared/domain/keySpecs';
+import { chooseFormats } from '../ceremony/sign/formats/registry';
 import { spkiToPem } from '../../crypto/keyEncoding';
 import { encryptWithPublicKey, maxAsymmetricPlaintext, verifyDigest } from '../../crypto/publicKeyOps';
 import { wipe } from '../../crypto/wipe';
@@ -82,16 +85,52 @@ export async function getPublicKey(kms: KmsContext, input: OperationInput<'GetPu
  * record (the staged file's SHA-256 in the audit entry, for the ceremony's list of what left the
  * room), then publish under the final name (files/outputWriter.ts).
  */
+/**
+ * The public key in the form asked for: PEM (SPKI), DER, an OpenSSH `authorized_keys` line, a
+ * minisign or signify public key file (Ed25519; the key number derived as SignFile's). The
+ * fingerprint stays the PEM's, whatever the form, so witnesses compare one value.
+ */
+function publicKeyInFormat(format: PublicKeyFormat, key: { keyId: string; spec: KeySpec; spki: Buffer }, pem: Buffer): Buffer {
+  const fromFormat = (name: 'ssh' | 'minisign' | 'signify', index = 0) => {
+    const module = chooseFormats([name], key.spec).formats[0]!;
+    return Buffer.from(module.publicKeyFiles(key, { sshNamespace: DEFAULT_SSH_NAMESPACE, time: new Date(0) })[index]!.content, 'utf8');
+  };
+  switch (format) {
+    case 'PEM':
+      return pem;
+    case 'DER':
+      return Buffer.from(key.spki);
+    case 'SSH':
+      return fromFormat('ssh');
+    case 'MINISIGN':
+      return fromFormat('minisign');
+    case 'SIGNIFY':
+      return fromFormat('signify');
+    case 'OPENPGP':
+    case 'JWK':
+      throw new KmsError('InvalidParameter', `The ${format} public key form is not available yet in this build; PEM, DER, SSH, MINISIGN and SIGNIFY are.`);
+    default: {
+      const never: never = format;
+      throw new KmsError('InvalidParameter', `Unknown public key form ${String(never)}.`);
+    }
+  }
+}
+
 export async function exportPublicKey(kms: KmsContext, input: OperationInput<'ExportPublicKey'>, requestId: string): Promise<OperationOutput<'ExportPublicKey'>> {
   const plan = await planRecordedOutputs(kms, [input.OutputFile], requestId);
   const { result: out, staged } = await recordWithStaging(kms, async (tx, stage) => {
     const { key, version } = await asymmetricVersion(tx, input.KeyId, input.KeyVersionId);
-    const pem = Buffer.from(spkiToPem(publicKeyOf(version)), 'utf8');
-    const file = (await stage(plan, [{ path: plan.paths[0]!, content: pem }])).files[0]!;
+    const spki = publicKeyOf(version);
+    const pem = Buffer.from(spkiToPem(spki), 'utf8');
+    const format = input.Format ?? 'PEM';
+    if (input.OpenPgpUserId !== undefined && format !== 'OPENPGP') throw new KmsError('InvalidParameter', 'OpenPgpUserId is for --Format OPENPGP.');
+    const content = publicKeyInFormat(format, { keyId: key.key_id, spec: key.key_spec, spki }, pem);
+    const file = (await stage(plan, [{ path: plan.paths[0]!, content }])).files[0]!;
     const out = {
       KeyId: key.key_id,
       KeyVersionId: version.key_version_id,
       OutputFile: input.OutputFile,
+      Format: format,
       Sha256: file.sha256,
       Fingerprint: publicKeyFingerprint(pem.toString('utf8')),
     };
@@ -102,7 +141,7 @@ export async function exportPublicKey(kms: KmsContext, input: OperationInput<'Ex
         operation: 'ExportPublicKey',
         keyId: out.KeyId,
         keyVersionId: out.KeyVersionId,
-        details: { OutputFile: out.OutputFile, Sha256: out.Sha256, Fingerprint: out.Fingerprint, OutputFiles: outputFilesDetail([file]) },
+        details: { OutputFile: out.OutputFile, ...(format !== 'PEM' ? { Format: format } : {}), Sha256: out.Sha256, Fingerprint: out.Fingerprint, OutputFiles: outputFilesDetail([file]) },
       },
       now(kms),
     );

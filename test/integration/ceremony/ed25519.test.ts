@@ -76,10 +76,24 @@ for (const level of ['SOFTWARE', 'HSM'] as const) {
       await h.refuse('AsymmetricSign', { KeyId: keyId, KeyVersionId: versionId, Algorithm: 'ECDSA_SHA_256', Digest: randomBytes(32).toString('base64') }, 'Rejected.Algorithm');
     });
 
-    it('ExportPublicKey writes the PEM', async () => {
+    it('ExportPublicKey writes the PEM, DER, SSH, MINISIGN and SIGNIFY forms, each read by its tool', async () => {
       const out = join(s.dir, `${level}-export.pem`);
-      await h.call('ExportPublicKey', { KeyId: keyId, KeyVersionId: versionId, OutputFile: out });
+      const pem = await h.call('ExportPublicKey', { KeyId: keyId, KeyVersionId: versionId, OutputFile: out });
       assert.equal(readFileSync(out, 'utf8'), pubPem);
+      const der = join(s.dir, `${level}-export.der`);
+      const d = await h.call('ExportPublicKey', { KeyId: keyId, KeyVersionId: versionId, OutputFile: der, Format: 'DER' });
+      assert.equal(d.Fingerprint, pem.Fingerprint);
+      assert.equal(opensslOk(['pkey', '-pubin', '-inform', 'DER', '-in', der, '-noout']).ok, true);
+      const ssh = join(s.dir, `${level}-export.ssh.pub`);
+      await h.call('ExportPublicKey', { KeyId: keyId, KeyVersionId: versionId, OutputFile: ssh, Format: 'SSH' });
+      assert.match(execSync(`ssh-keygen -l -f '${ssh}'`, { encoding: 'utf8' }), /^256 SHA256:\S+ keyroom:\S+ \(ED25519\)/);
+      const mini = join(s.dir, `${level}-export.minisign.pub`);
+      await h.call('ExportPublicKey', { KeyId: keyId, KeyVersionId: versionId, OutputFile: mini, Format: 'MINISIGN' });
+      assert.match(readFileSync(mini, 'utf8'), /^untrusted comment: minisign public key [0-9A-F]{16}\nRW[A-Za-z0-9+/]{54}\n$/);
+      const sig = join(s.dir, `${level}-export.signify.pub`);
+      await h.call('ExportPublicKey', { KeyId: keyId, KeyVersionId: versionId, OutputFile: sig, Format: 'SIGNIFY' });
+      assert.equal(readFileSync(sig, 'utf8').split('\n')[1], readFileSync(mini, 'utf8').split('\n')[1]);
+      await h.refuse('ExportPublicKey', { KeyId: keyId, KeyVersionId: versionId, OutputFile: join(s.dir, `${level}-x.asc`), Format: 'OPENPGP' }, 'InvalidParameter');
     });
 
     it('GenerateCsr: Ed25519 in PKCS#10 (RFC 8410), openssl req -verify', async () => {

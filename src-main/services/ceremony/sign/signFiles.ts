@@ -157,6 +157,7 @@ async function planSigning(kms: KmsContext, input: OperationInput<'SignFile'>, r
   const userId = userIdBytes(algorithm, input.UserId);
   const sshNamespace = input.SshNamespace ?? DEFAULT_SSH_NAMESPACE;
   if (input.SshNamespace !== undefined && !chosen.formats.some((f) => f.name === 'ssh')) throw new KmsError('InvalidParameter', 'SshNamespace is for --Format ssh.');
+  if (input.OpenPgpUserId !== undefined && !chosen.formats.some((f) => f.name === 'openpgp')) throw new KmsError('InvalidParameter', 'OpenPgpUserId is for --Format openpgp.');
   const manifestFormat = chosen.formats.find((f): f is ManifestFormat => f.kind === 'manifest');
   if (manifestFormat && !input.Manifest) {
     throw new KmsError('MissingParameter', `The ${manifestFormat.name} format signs a checksum manifest, not each file: give --Manifest (for example SHA256 in the files' folder).`);
