@@ -18,6 +18,10 @@ const NEEDS = [
   { what: 'mkfs.exfat', pkg: 'exfatprogs', present: () => onPath('mkfs.exfat') },
   { what: 'exfat-fuse', pkg: 'exfat-fuse', present: () => onPath('mount.exfat-fuse') },
   { what: 'strace', pkg: 'strace', present: () => onPath('strace') },
+  // Release-signature formats, each checked by its reference verifier.
+  { what: 'ssh-keygen', pkg: 'openssh-client', present: () => onPath('ssh-keygen') },
+  { what: 'minisign', pkg: 'minisign', present: () => onPath('minisign') },
+  { what: 'signify-openbsd', pkg: 'signify-openbsd', present: () => onPath('signify-openbsd') },
 ];
 
 function onPath(cmd) {
