@@ -5,6 +5,13 @@
  */
 import type { KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm, EncryptionAlgorithm } from '../../src-shared/domain/keySpecs';
 
+/**
+ * What a backend signs with: the KMS algorithms, and RSASSA-PKCS1-v1_5 over a SHA-512 digest, which
+ * no KMS operation offers but a release format needs (SSHSIG's rsa-sha2-512). Services choose it only
+ * for an RSA key whose own algorithms are allowed.
+ */
+export type BackendSigningAlgorithm = SigningAlgorithm | 'RSA_PKCS1_SHA_512';
+
 /** What the keystore holds for one key version. */
 export interface StoredVersion {
   keyId: string;
@@ -55,7 +62,8 @@ export interface KeyBackend {
   /** Throws KmsError('InvalidCiphertext') when the tag does not match. */
   symmetricDecrypt(v: StoredVersion, iv: Buffer, box: SealedBox, aad: Buffer): Promise<Buffer>;
   mac(v: StoredVersion, algorithm: MacAlgorithm, message: Uint8Array): Promise<Buffer>;
-  sign(v: StoredVersion, algorithm: SigningAlgorithm, digest: Uint8Array): Promise<Buffer>;
+  /** `digest` is the digest the algorithm names, or for ED25519 (pure EdDSA) the message itself. */
+  sign(v: StoredVersion, algorithm: BackendSigningAlgorithm, digest: Uint8Array): Promise<Buffer>;
   asymmetricDecrypt(v: StoredVersion, algorithm: EncryptionAlgorithm, ciphertext: Uint8Array): Promise<Buffer>;
   /**
    * Outbound BYOK: the version's material wrapped under a cloud's public key. It never exists in

@@ -60,10 +60,21 @@ function secretNames(operation: OperationName): readonly string[] {
   return (OPERATIONS[operation] as { secrets?: readonly string[] }).secrets ?? [];
 }
 
-/** Fields that take several values (SignFile's --File), given by repeating the option. */
+/** Whether a schema takes an array somewhere (through optional, transforms and unions). */
+function takesArray(node: SchemaNode | undefined): boolean {
+  if (!node) return false;
+  const d = node.def;
+  if (d.type === 'array') return true;
+  if (d.type === 'optional' || d.type === 'nullable' || d.type === 'default') return takesArray(d.innerType);
+  if (d.type === 'pipe') return takesArray(d.in);
+  if (d.type === 'union') return (d.options ?? []).some(takesArray);
+  return false;
+}
+
+/** Fields that take several values (SignFile's --File and --Format), given by repeating the option. */
 export function isRepeatable(operation: OperationName, field: string): boolean {
-  const schema = (OPERATIONS[operation].input.shape as Record<string, { safeParse(v: unknown): { success: boolean } }>)[field];
-  return schema !== undefined && schema.safeParse(['a', 'b']).success;
+  const schema = (OPERATIONS[operation].input.shape as Record<string, SchemaNode>)[field];
+  return takesArray(schema);
 }
 
 export function isRequired(operation: OperationName, field: string): boolean {

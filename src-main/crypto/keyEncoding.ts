@@ -14,6 +14,7 @@ import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { KmsError } from '../../src-shared/errors';
 import type { KeySpec, KeySpecInfo } from '../../src-shared/domain/keySpecs';
 import { wipe } from './wipe';
+import { ID_ED25519, ed25519RawFromSpki } from './ed25519';
 
 export type EcCurve = NonNullable<KeySpecInfo['curve']>;
 
@@ -120,6 +121,15 @@ export function keySpecOfSpki(spki: Uint8Array): KeySpec {
     throw bad('The public key is not a DER SubjectPublicKeyInfo (is it a private key, or truncated?).');
   }
   const oid = info.algorithm.algorithm;
+  if (oid === ID_ED25519) {
+    // RFC 8410 §3: the parameters MUST be absent and the key is 32 bytes: one exact byte layout.
+    try {
+      ed25519RawFromSpki(spki);
+    } catch {
+      throw bad('The Ed25519 public key is not RFC 8410\'s form (parameters absent, 32-byte key).');
+    }
+    return 'ED25519';
+  }
   if (oid === RSA_ENCRYPTION) {
     let bits: number | undefined;
     try {

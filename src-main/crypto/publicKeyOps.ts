@@ -8,7 +8,9 @@ import { rsaVerifyDigest, rsaOaepEncrypt } from './rsa';
 import { ecdsaVerifyDigest } from './ecdsa';
 import { eciesEncrypt } from './ecies';
 import { sm2VerifyDigest, sm2Encrypt } from './sm2';
+import { ed25519Verify } from './ed25519';
 
+/** `digest` is the message itself for ED25519. */
 export function verifyDigest(spec: KeySpec, spki: Uint8Array, algorithm: SigningAlgorithm, digest: Uint8Array, signature: Uint8Array): boolean {
   const info = KEY_SPEC_INFO[spec];
   switch (algorithm) {
@@ -22,6 +24,9 @@ export function verifyDigest(spec: KeySpec, spki: Uint8Array, algorithm: Signing
       return ecdsaVerifyDigest(info.curve, spki, digest, signature);
     case 'SM2DSA':
       return sm2VerifyDigest(ecPointFromSpki(spki), digest, signature);
+    case 'ED25519':
+      if (info.family !== 'ED25519') throw new KmsError('Rejected.Algorithm', `${algorithm} does not fit ${spec}.`);
+      return ed25519Verify(spki, digest, signature);
     default: {
       const never: never = algorithm;
       throw new KmsError('Rejected.Algorithm', `Unknown algorithm ${String(never)}.`);

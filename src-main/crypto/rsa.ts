@@ -23,6 +23,20 @@ import { wipe } from './wipe';
 
 /** DER DigestInfo prefix for SHA-256 (RFC 8017 9.2, note 1). */
 const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+/** DigestInfo prefix for SHA-512 (RFC 8017 §9.2 note 1): what SSHSIG's rsa-sha2-512 signs. */
+const SHA512_DIGEST_INFO = Buffer.from('3051300d060960864801650304020305000440', 'hex');
+export type Pkcs1Hash = 'sha256' | 'sha512';
+const DIGEST_INFO: Readonly<Record<Pkcs1Hash, { prefix: Buffer; bytes: number }>> = {
+  sha256: { prefix: SHA256_DIGEST_INFO, bytes: 32 },
+  sha512: { prefix: SHA512_DIGEST_INFO, bytes: 64 },
+};
+
+/** The DigestInfo CKM_RSA_PKCS / RSA_PKCS1_PADDING signs for `hash`, refusing a digest of the wrong length. */
+export function pkcs1DigestInfo(hash: Pkcs1Hash, digest: Uint8Array): Buffer {
+  const d = DIGEST_INFO[hash];
+  if (digest.length !== d.bytes) throw new KmsError('InvalidParameter.Digest', `RSASSA-PKCS1-v1_5 with ${hash.toUpperCase()} signs a ${d.bytes}-byte digest; this one has ${digest.length}.`);
+  return Buffer.concat([d.prefix, digest]);
+}
 const PSS_SALT_BYTES = 32;
 const HASH_BYTES = 32;
 
@@ -89,10 +103,10 @@ export function emsaPssVerify(mHash: Uint8Array, em: Uint8Array, modBits: number
 
 export type RsaSignScheme = 'PSS' | 'PKCS1';
 
-export function rsaSignDigest(pkcs8: Uint8Array, scheme: RsaSignScheme, digest: Uint8Array): Buffer {
+export function rsaSignDigest(pkcs8: Uint8Array, scheme: RsaSignScheme, digest: Uint8Array, pkcs1Hash: Pkcs1Hash = 'sha256'): Buffer {
   const key = privateKeyOf(pkcs8);
   if (scheme === 'PKCS1') {
-    return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([SHA256_DIGEST_INFO, digest]));
+    return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, pkcs1DigestInfo(pkcs1Hash, digest));
   }
   const bits = modulusBits(key);
   const em = emsaPssEncode(digest, bits);
@@ -105,7 +119,7 @@ export function rsaSignDigest(pkcs8: Uint8Array, scheme: RsaSignScheme, digest: 
   }
 }
 
-export function rsaVerifyDigest(publicKey: KeyObject, scheme: RsaSignScheme, digest: Uint8Array, signature: Uint8Array): boolean {
+export function rsaVerifyDigest(publicKey: KeyObject, scheme: RsaSignScheme, digest: Uint8Array, signature: Uint8Array, pkcs1Hash: Pkcs1Hash = 'sha256'): boolean {
   const bits = modulusBits(publicKey);
   const k = Math.ceil(bits / 8);
   if (signature.length !== k) return false;
@@ -118,7 +132,8 @@ export function rsaVerifyDigest(publicKey: KeyObject, scheme: RsaSignScheme, dig
   if (scheme === 'PSS') return emsaPssVerify(digest, em, bits);
   // EMSA-PKCS1-v1_5: compare the whole encoded block, so no lax parsing can be fooled.
   const expected = Buffer.alloc(k, 0xff);
-  const t = Buffer.concat([SHA256_DIGEST_INFO, digest]);
+  if (digest.length !== DIGEST_INFO[pkcs1Hash].bytes) return false;
+  const t = pkcs1DigestInfo(pkcs1Hash, digest);
   expected[0] = 0x00;
   expected[1] = 0x01;
   expected[k - t.length - 1] = 0x00;

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { OperationOutputs } from './types';
 import { CSR_TEMPLATES } from '../domain/csrRequest';
+import { OPENPGP_USER_ID, PUBLIC_KEY_FORMATS, SIGNATURE_FORMATS, SSH_NAMESPACE } from '../domain/signatureFormats';
 import { AUTO_LOCK_MAX_MINUTES, AUTO_LOCK_MIN_MINUTES } from '../domain/autoLock';
 import {
   keyIdField,
@@ -383,13 +384,21 @@ export const OPERATIONS = {
     input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField }).strict(),
   }),
   ExportPublicKey: op({
-    summary: 'Write the public key of an asymmetric key version to a new PEM file (never overwriting one).',
+    summary: 'Write the public key of an asymmetric key version to a new file (never overwriting one): PEM by default, or DER, SSH (authorized_keys line), MINISIGN or SIGNIFY.',
     group: 'Cryptography',
     keystore: 'open',
-    input: z.object({ KeyId: keyIdField, KeyVersionId: keyVersionIdField, OutputFile: outputPathField }).strict(),
+    input: z
+      .object({
+        KeyId: keyIdField,
+        KeyVersionId: keyVersionIdField,
+        OutputFile: outputPathField,
+        Format: z.enum(PUBLIC_KEY_FORMATS).optional(),
+        OpenPgpUserId: z.string().max(256).regex(OPENPGP_USER_ID, 'OpenPgpUserId is "Name <email>", such as "Release Team <release@example.org>"').optional(),
+      })
+      .strict(),
   }),
   AsymmetricSign: op({
-    summary: 'Sign a digest (base64) computed by the caller with the algorithm\'s hash.',
+    summary: 'Sign a digest (base64) computed by the caller with the algorithm\'s hash; ED25519 signs the message itself (Message, base64, up to 4096 bytes).',
     group: 'Cryptography',
     keystore: 'open',
     input: z
@@ -397,12 +406,13 @@ export const OPERATIONS = {
         KeyId: keyIdField,
         KeyVersionId: keyVersionIdField,
         Algorithm: signingAlgorithmField,
-        Digest: base64Field('Digest', 100),
+        Digest: base64Field('Digest', 100).optional(),
+        Message: base64Field('Message', 5464).optional(),
       })
       .strict(),
   }),
   AsymmetricVerify: op({
-    summary: 'Check a signature (base64) over a digest.',
+    summary: 'Check a signature (base64) over a digest, or over the message itself for ED25519 (Message).',
     group: 'Cryptography',
     keystore: 'open',
     input: z
@@ -410,7 +420,8 @@ export const OPERATIONS = {
         KeyId: keyIdField,
         KeyVersionId: keyVersionIdField,
         Algorithm: signingAlgorithmField,
-        Digest: base64Field('Digest', 100),
+        Digest: base64Field('Digest', 100).optional(),
+        Message: base64Field('Message', 5464).optional(),
         Value: base64Field('Value', 2000),
       })
       .strict(),
@@ -610,15 +621,22 @@ export const OPERATIONS = {
       .strict(),
   }),
   SignFile: op({
-    summary: 'Sign files (or every file in a folder): each is hashed as a stream, only the digest goes to the key; writes <file>.sig beside it or in OutputDir, the public key, and optionally a signed SHA256SUMS-style manifest.',
+    summary: 'Sign files (or every file in a folder): each is hashed as a stream, only the digest goes to the key; writes <file>.sig beside it or in OutputDir, the public key, and optionally a signed SHA256SUMS-style manifest. Format (repeatable) adds ssh, minisign or signify signatures, each with its public key file.',
     group: 'Files',
     keystore: 'open',
     input: z
       .object({
         KeyId: keyIdField,
         KeyVersionId: keyVersionIdField.optional(),
-        Algorithm: signingAlgorithmField,
+        /** Raw signatures' algorithm; the key's first when absent. The other formats follow the key. */
+        Algorithm: signingAlgorithmField.optional(),
         File: z.union([filePathField, z.array(filePathField).min(1, 'give at least one file').max(10_000)]).transform((v) => (Array.isArray(v) ? v : [v])),
+        Format: z
+          .union([z.enum(SIGNATURE_FORMATS), z.array(z.enum(SIGNATURE_FORMATS)).min(1).max(SIGNATURE_FORMATS.length)])
+          .transform((v) => (Array.isArray(v) ? v : [v]))
+          .optional(),
+        SshNamespace: z.string().regex(SSH_NAMESPACE, 'SshNamespace is 1 to 64 printable characters without spaces or quotes, such as file').optional(),
+        OpenPgpUserId: z.string().max(256).regex(OPENPGP_USER_ID, 'OpenPgpUserId is "Name <email>", such as "Release Team <release@example.org>"').optional(),
         Manifest: outputPathField.optional(),
         OutputDir: outputPathField.optional(),
         SignatureEncoding: z.enum(['raw', 'base64']).optional(),
@@ -629,7 +647,7 @@ export const OPERATIONS = {
     longRunning: true,
   }),
   VerifyFile: op({
-    summary: 'Check a detached signature over a file with a keystore key or a public key PEM (signatures made elsewhere): Value false when it does not verify.',
+    summary: 'Check a detached signature over a file with a keystore key or a public key PEM (signatures made elsewhere), in the Format it was made (raw, ssh, minisign, signify): Value false when it does not verify.',
     group: 'Files',
     keystore: 'open',
     input: z
@@ -637,7 +655,11 @@ export const OPERATIONS = {
         KeyId: keyIdField.optional(),
         KeyVersionId: keyVersionIdField.optional(),
         PublicKey: z.string().min(1).max(20_000).optional(),
-        Algorithm: signingAlgorithmField,
+        /** Raw signatures' algorithm; the key's first when absent. */
+        Algorithm: signingAlgorithmField.optional(),
+        /** raw (default), ssh, minisign or signify (SignatureFile is then the signed manifest, e.g. SHA256.sig). */
+        Format: z.enum(SIGNATURE_FORMATS).optional(),
+        SshNamespace: z.string().regex(SSH_NAMESPACE, 'SshNamespace is 1 to 64 printable characters without spaces or quotes, such as file').optional(),
         File: filePathField,
         SignatureFile: filePathField,
         UserId: z.string().min(1).max(1024).optional(),

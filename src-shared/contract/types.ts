@@ -1,4 +1,5 @@
 /** Output shapes of the contract, with the reference KMS's field names. */
+import type { PublicKeyFormat, SignatureFormatName } from '../domain/signatureFormats';
 import type {
   KeySpec,
   KeyUsage,
@@ -225,7 +226,7 @@ export interface OperationOutputs {
   ImportKeyMaterial: Empty;
   DeleteKeyMaterial: Empty;
 
-  ExportPublicKey: { KeyId: string; KeyVersionId: string; OutputFile: string; Sha256: string; Fingerprint: string } & StaleReport;
+  ExportPublicKey: { KeyId: string; KeyVersionId: string; OutputFile: string; Format: PublicKeyFormat; Sha256: string; Fingerprint: string } & StaleReport;
   /** OrphanHsmKeys: with the keystore open and a token logged in, how many ListOrphanHsmKeys lists. */
   ListTokens: { Module: ModuleInfoJson; Tokens: TokenDescription[]; LoggedIn?: LoggedInToken; OrphanHsmKeys?: number };
   LoginToken: LoggedInToken;
@@ -385,14 +386,18 @@ export interface GeneratedCsr {
 }
 
 export interface FileSignature {
+  /** The release-signature format (spec/signatures.md); `raw` is the OpenSSL-readable signature. */
+  Format: SignatureFormatName;
   File: string;
   Size: number;
+  /** The digest named by Digest: the raw algorithm's, or SHA-512 (ssh), BLAKE2b-512 (minisign), SHA-256 (signify). */
+  DigestAlgorithm?: string;
   /** The digest the key signed, hex: SHA-256/384 of the file, or for SM2DSA e = SM3(Z_A || file) (SM3SUMS lists the plain SM3). */
   Digest: string;
   SignatureFile: string;
   /** Written when SignatureEncoding is base64. */
   SignatureFileBase64?: string;
-  /** The OpenSSL command that verifies this signature. */
+  /** The command that verifies this signature (openssl, ssh-keygen, minisign, signify-openbsd). */
   VerifyCommand: string;
 }
 
@@ -403,6 +408,8 @@ export interface SignedFiles {
   Signatures: FileSignature[];
   Manifest?: string;
   ManifestSignatureFile?: string;
-  /** The public key PEM the signatures verify with (written beside the signatures). */
+  /** The public key PEM the signatures verify with (written beside the signatures); with no raw format, the first format's key file. */
   PublicKeyFile: string;
+  /** Every public key file of the chosen formats (PEM, .ssh.pub, .allowed_signers, .minisign.pub, .signify.pub). */
+  PublicKeyFiles: string[];
 }

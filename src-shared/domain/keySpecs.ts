@@ -15,6 +15,7 @@ export const KEY_SPECS = [
   'EC_P256K',
   'EC_P384',
   'EC_SM2',
+  'ED25519',
 ] as const;
 export type KeySpec = (typeof KEY_SPECS)[number];
 
@@ -53,15 +54,26 @@ export const SIGNING_ALGORITHMS = [
   'ECDSA_SHA_256',
   'ECDSA_SHA_384',
   'SM2DSA',
+  'ED25519',
 ] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+/** Pure Ed25519 (RFC 8032) signs the message itself; every other algorithm signs a digest. */
+export type MessageSigningAlgorithm = 'ED25519';
+export type DigestSigningAlgorithm = Exclude<SigningAlgorithm, MessageSigningAlgorithm>;
+
+export function signsMessage(algorithm: SigningAlgorithm): algorithm is MessageSigningAlgorithm {
+  return algorithm === 'ED25519';
+}
+
+/** The longest message AsymmetricSign/Verify take for a message-signing algorithm (spec: 4096 bytes). */
+export const MAX_SIGNED_MESSAGE_BYTES = 4096;
 
 export const MAC_ALGORITHMS = ['HMAC_SHA_256', 'HMAC_SHA_384', 'HMAC_SHA_512'] as const;
 export type MacAlgorithm = (typeof MAC_ALGORITHMS)[number];
 
 export type DigestName = 'sha256' | 'sha384' | 'sha512' | 'sm3' | 'sha1';
 
-export type KeyFamily = 'AES' | 'SM4' | 'HMAC' | 'RSA' | 'EC' | 'SM2';
+export type KeyFamily = 'AES' | 'SM4' | 'HMAC' | 'RSA' | 'EC' | 'SM2' | 'ED25519';
 
 export interface KeySpecInfo {
   family: KeyFamily;
@@ -138,10 +150,14 @@ export const KEY_SPEC_INFO: Readonly<Record<KeySpec, KeySpecInfo>> = {
     family: 'SM2', usages: ENC_OR_SIGN, protectionLevels: BOTH_LEVELS, curve: 'SM2',
     encryptionAlgorithms: ['SM2PKE'], signingAlgorithms: ['SM2DSA'],
   },
+  ED25519: {
+    family: 'ED25519', usages: ['SIGN/VERIFY'], protectionLevels: BOTH_LEVELS,
+    encryptionAlgorithms: [], signingAlgorithms: ['ED25519'],
+  },
 };
 
 /** The digest each signing algorithm takes, and its length: a digest of another length is refused. */
-export const SIGNING_DIGEST: Readonly<Record<SigningAlgorithm, { digest: DigestName; bytes: number }>> = {
+export const SIGNING_DIGEST: Readonly<Record<DigestSigningAlgorithm, { digest: DigestName; bytes: number }>> = {
   RSA_PSS_SHA_256: { digest: 'sha256', bytes: 32 },
   RSA_PKCS1_SHA_256: { digest: 'sha256', bytes: 32 },
   ECDSA_SHA_256: { digest: 'sha256', bytes: 32 },
@@ -162,7 +178,7 @@ export function isSymmetric(spec: KeySpec): boolean {
 
 export function isAsymmetric(spec: KeySpec): boolean {
   const f = KEY_SPEC_INFO[spec].family;
-  return f === 'RSA' || f === 'EC' || f === 'SM2';
+  return f === 'RSA' || f === 'EC' || f === 'SM2' || f === 'ED25519';
 }
 
 /** Normalise `Aliyun_AES_256` to `AES_256`; undefined for an unknown name. */

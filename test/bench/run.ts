@@ -23,7 +23,7 @@ import { dispatch } from '../../src-main/handlers/dispatch';
 import { SoftwareBackend } from '../../src-main/backends/software/softwareBackend';
 import { verifyDigest } from '../../src-main/crypto/publicKeyOps';
 import { insertKey, insertVersion } from '../../src-main/keystore/repository';
-import { KEY_SPEC_INFO, SIGNING_DIGEST, type KeySpec, type SigningAlgorithm } from '../../src-shared/domain/keySpecs';
+import { KEY_SPEC_INFO, SIGNING_DIGEST, type KeySpec, type DigestSigningAlgorithm } from '../../src-shared/domain/keySpecs';
 import type { StoredVersion } from '../../src-main/backends/backend';
 import { opensslSpeed } from './opensslSpeed';
 import { ratePerSecond, ratePerSecondAsync, round } from './measure';
@@ -102,7 +102,7 @@ async function benchListKeys(dir: string, count = 10_000) {
   return { keys: seen, bareRows: rows.length, pagedMs: round(serviceMs, 1), bareSelectMs: round(bareMs, 1), ratio: round(serviceMs / bareMs, 1) };
 }
 
-const SPECS: { spec: KeySpec; algorithm: SigningAlgorithm; openssl?: string }[] = [
+const SPECS: { spec: KeySpec; algorithm: DigestSigningAlgorithm; openssl?: string }[] = [
   { spec: 'RSA_2048', algorithm: 'RSA_PKCS1_SHA_256', openssl: 'rsa2048' },
   { spec: 'RSA_2048', algorithm: 'RSA_PSS_SHA_256', openssl: 'rsa2048' },
   { spec: 'RSA_3072', algorithm: 'RSA_PSS_SHA_256', openssl: 'rsa3072' },

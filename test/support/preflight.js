@@ -25,6 +25,10 @@ const NEEDS = [
   // Release-signature formats: the verifiers pipelines run (OpenPGP: gpg, gpgv, sqv).
   { what: 'gpg and gpgv', pkg: 'gnupg', present: () => onPath('gpg') && onPath('gpgv') },
   { what: 'sqv', pkg: 'sqv', present: () => onPath('sqv') },
+  // Release-signature formats, each checked by its reference verifier.
+  { what: 'ssh-keygen', pkg: 'openssh-client', present: () => onPath('ssh-keygen') },
+  { what: 'minisign', pkg: 'minisign', present: () => onPath('minisign') },
+  { what: 'signify-openbsd', pkg: 'signify-openbsd', present: () => onPath('signify-openbsd') },
 ];
 
 function onPath(cmd) {

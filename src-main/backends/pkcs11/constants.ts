@@ -9,3 +9,5 @@ export const CKS_RO_USER_FUNCTIONS = 1;
 export const CKS_RW_USER_FUNCTIONS = 3;
 /** CK_RSA_PKCS_OAEP_PARAMS.source */
 export const CKZ_DATA_SPECIFIED = 0x1;
+/** PKCS#11 3.0 CKK_EC_EDWARDS (Ed25519 keys). */
+export const CKK_EC_EDWARDS = 0x40;

@@ -80,6 +80,30 @@ export function ecSpki(curve: TokenCurve, point: Uint8Array): Buffer {
   return Buffer.from(AsnConvert.serialize(spki));
 }
 
+/**
+ * CKA_EC_PARAMS of an Ed25519 key: the DER OBJECT IDENTIFIER id-Ed25519 (1.3.101.112, RFC 8410).
+ * PKCS#11 3.0 also allows the PrintableString "edwards25519"; SoftHSM 2.6 takes the OID.
+ */
+export const ED25519_EC_PARAMS = Buffer.from('06032b6570', 'hex');
+
+/**
+ * The 32-byte Ed25519 public key from CKA_EC_POINT: a DER OCTET STRING wrapping it (PKCS#11 3.0,
+ * SoftHSM), or the bare 32 bytes from some tokens.
+ */
+export function ed25519PointFromAttribute(value: Uint8Array): Buffer {
+  if (value.length === 32) return Buffer.from(value);
+  let point: Buffer;
+  try {
+    point = Buffer.from(AsnConvert.parse(value, OctetString).buffer);
+  } catch {
+    throw new KmsError('Hsm.DeviceError', 'The token returned an Ed25519 CKA_EC_POINT that is neither DER nor 32 bytes.');
+  }
+  if (point.length !== 32 || value.length !== 34) {
+    throw new KmsError('Hsm.DeviceError', `The token returned an Ed25519 CKA_EC_POINT of ${point.length} bytes; expected 32.`);
+  }
+  return point;
+}
+
 /** CKM_ECDSA's raw r||s (each field-size bytes) as DER SEQUENCE{r, s} with minimal INTEGERs. */
 export function ecdsaRawToDer(raw: Uint8Array, fieldBytes: number): Buffer {
   if (raw.length !== 2 * fieldBytes) {

@@ -8,7 +8,8 @@
  */
 import pkcs11js from 'pkcs11js';
 import { KEY_SPEC_INFO, type KeySpec, type KeyUsage, type MacAlgorithm } from '../../../src-shared/domain/keySpecs';
-import { ecParamsDer, type TokenCurve } from './encoding';
+import { ED25519_EC_PARAMS, ecParamsDer, type TokenCurve } from './encoding';
+import { CKK_EC_EDWARDS } from './constants';
 import { KEYROOM_MECHANISMS as M, type KeyroomMechanism } from './tokens';
 
 export interface TemplateOptions {
@@ -26,8 +27,8 @@ export type GenerationPlan =
       mechanism: pkcs11js.Mechanism;
       publicTemplate: pkcs11js.Template;
       privateTemplate: pkcs11js.Template;
-      /** RSA, or the EC curve. */
-      publicKey: { family: 'RSA' } | { family: 'EC'; curve: TokenCurve };
+      /** RSA, the EC curve, or Ed25519. */
+      publicKey: { family: 'RSA' } | { family: 'EC'; curve: TokenCurve } | { family: 'ED25519' };
     }
   | { kind: 'unsupported'; why: string };
 
@@ -56,6 +57,8 @@ export function requiredMechanisms(spec: KeySpec, usage: KeyUsage | undefined): 
       return usage === 'ENCRYPT/DECRYPT' ? ['RSA_PKCS_KEY_PAIR_GEN', 'RSA_PKCS_OAEP'] : ['RSA_PKCS_KEY_PAIR_GEN', 'RSA_PKCS', 'RSA_PKCS_PSS'];
     case 'EC':
       return usage === 'ENCRYPT/DECRYPT' ? ['EC_KEY_PAIR_GEN', 'ECDH1_DERIVE'] : ['EC_KEY_PAIR_GEN', 'ECDSA'];
+    case 'ED25519':
+      return ['EC_EDWARDS_KEY_PAIR_GEN', 'EDDSA'];
     case 'SM2':
     case 'SM4':
       return { unsupported: SM_UNSUPPORTED };
@@ -132,6 +135,32 @@ export function generationPlan(spec: KeySpec, o: TemplateOptions): GenerationPla
         publicKey: rsa ? { family: 'RSA' } : { family: 'EC', curve },
       };
     }
+    case 'ED25519':
+      // Sign-only: an Ed25519 key neither encrypts nor derives.
+      return {
+        kind: 'pair',
+        mechanism: { mechanism: M.EC_EDWARDS_KEY_PAIR_GEN },
+        publicTemplate: [
+          ...common,
+          attr(pkcs11js.CKA_CLASS, pkcs11js.CKO_PUBLIC_KEY),
+          attr(pkcs11js.CKA_KEY_TYPE, CKK_EC_EDWARDS),
+          attr(pkcs11js.CKA_EC_PARAMS, ED25519_EC_PARAMS),
+          attr(pkcs11js.CKA_VERIFY, true),
+          attr(pkcs11js.CKA_ENCRYPT, false),
+          attr(pkcs11js.CKA_WRAP, false),
+        ],
+        privateTemplate: [
+          ...common,
+          ...secretSide,
+          attr(pkcs11js.CKA_CLASS, pkcs11js.CKO_PRIVATE_KEY),
+          attr(pkcs11js.CKA_KEY_TYPE, CKK_EC_EDWARDS),
+          attr(pkcs11js.CKA_SIGN, true),
+          attr(pkcs11js.CKA_DECRYPT, false),
+          attr(pkcs11js.CKA_DERIVE, false),
+          attr(pkcs11js.CKA_UNWRAP, false),
+        ],
+        publicKey: { family: 'ED25519' },
+      };
     case 'SM2':
     case 'SM4':
       return { kind: 'unsupported', why: SM_UNSUPPORTED };

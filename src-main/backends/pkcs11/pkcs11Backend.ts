@@ -19,13 +19,14 @@ import {
   type KeySpec,
   type KeyUsage,
   type MacAlgorithm,
-  type SigningAlgorithm,
 } from '../../../src-shared/domain/keySpecs';
-import type { ExportWrapRequest, KeyBackend, KeyroomTokenObject, NewMaterial, SealedBox, StoredVersion, WrappedMaterial } from '../backend';
+import type { BackendSigningAlgorithm, ExportWrapRequest, KeyBackend, KeyroomTokenObject, NewMaterial, SealedBox, StoredVersion, WrappedMaterial } from '../backend';
 import { wipe } from '../../crypto/wipe';
 import { CKZ_DATA_SPECIFIED } from './constants';
 import { OAEP_PARAMS_REFUSED, hasCkr, keyNotFound } from './errors';
-import { CURVES, ecdsaRawToDer, ecPointFromAttribute, ecSpki, rsaSpki, sha256DigestInfo, type TokenCurve } from './encoding';
+import { CURVES, ecdsaRawToDer, ecPointFromAttribute, ecSpki, ed25519PointFromAttribute, rsaSpki, sha256DigestInfo, type TokenCurve } from './encoding';
+import { ED25519_SIGNATURE_BYTES, ed25519SpkiFromRaw } from '../../crypto/ed25519';
+import { pkcs1DigestInfo } from '../../crypto/rsa';
 import { HMAC_MECHANISM, generationPlan, requiredMechanisms } from './keyTemplates';
 import { emeOaepDecode } from './oaep';
 import { findKeyroomObjects } from './keyroomObjects';
@@ -154,7 +155,8 @@ export class Pkcs11Backend implements KeyBackend {
       const pair = await s.p11.C_GenerateKeyPairAsync(s.handle, plan.mechanism, plan.publicTemplate, plan.privateTemplate);
       try {
         this.checkProtection(s, [pair.privateKey], id, opts.exportable);
-        const publicKey = plan.publicKey.family === 'RSA' ? this.rsaPublicKey(s, pair.publicKey) : this.ecPublicKey(s, pair.publicKey, plan.publicKey.curve);
+        const pk = plan.publicKey;
+        const publicKey = pk.family === 'RSA' ? this.rsaPublicKey(s, pair.publicKey) : pk.family === 'EC' ? this.ecPublicKey(s, pair.publicKey, pk.curve) : this.ed25519PublicKey(s, pair.publicKey);
         return { ...made, publicKey };
       } catch (e) {
         this.destroyQuietly(s, [pair.privateKey, pair.publicKey]);
@@ -210,6 +212,11 @@ export class Pkcs11Backend implements KeyBackend {
   private ecPublicKey(s: SessionLease, key: Buffer, curve: TokenCurve): Buffer {
     const [point] = s.p11.C_GetAttributeValue(s.handle, key, [{ type: pkcs11js.CKA_EC_POINT }]);
     return ecSpki(curve, ecPointFromAttribute(point!.value, curve));
+  }
+
+  private ed25519PublicKey(s: SessionLease, key: Buffer): Buffer {
+    const [point] = s.p11.C_GetAttributeValue(s.handle, key, [{ type: pkcs11js.CKA_EC_POINT }]);
+    return ed25519SpkiFromRaw(ed25519PointFromAttribute(point!.value));
   }
 
   private destroyQuietly(s: SessionLease, keys: Buffer[]): void {
@@ -361,18 +368,20 @@ export class Pkcs11Backend implements KeyBackend {
     });
   }
 
-  async sign(v: StoredVersion, algorithm: SigningAlgorithm, digest: Uint8Array): Promise<Buffer> {
+  async sign(v: StoredVersion, algorithm: BackendSigningAlgorithm, digest: Uint8Array): Promise<Buffer> {
     const info = KEY_SPEC_INFO[v.keySpec];
     const d = Buffer.from(digest);
     switch (algorithm) {
       case 'RSA_PSS_SHA_256':
-      case 'RSA_PKCS1_SHA_256': {
+      case 'RSA_PKCS1_SHA_256':
+      case 'RSA_PKCS1_SHA_512': {
         this.requireFamily(v, 'RSA');
-        if (d.length !== 32) throw new KmsError('InvalidParameter.Digest', `${algorithm} signs a 32-byte SHA-256 digest.`);
+        const sha512 = algorithm === 'RSA_PKCS1_SHA_512';
+        if (d.length !== (sha512 ? 64 : 32)) throw new KmsError('InvalidParameter.Digest', `${algorithm} signs a ${sha512 ? '64-byte SHA-512' : '32-byte SHA-256'} digest.`);
         const pss = algorithm === 'RSA_PSS_SHA_256';
         const parameter: pkcs11js.RsaPSS = { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: pkcs11js.CKM_SHA256, mgf: pkcs11js.CKG_MGF1_SHA256, saltLen: 32 };
         const mechanism: pkcs11js.Mechanism = pss ? { mechanism: M.RSA_PKCS_PSS, parameter } : { mechanism: M.RSA_PKCS };
-        const data = pss ? d : sha256DigestInfo(d);
+        const data = pss ? d : sha512 ? pkcs1DigestInfo('sha512', d) : sha256DigestInfo(d);
         const k = info.modulusBits! / 8;
         return this.withKey(v, 'private', 'sign', async (s, key) => {
           s.p11.C_SignInit(s.handle, mechanism, key);
@@ -394,6 +403,19 @@ export class Pkcs11Backend implements KeyBackend {
       }
       case 'SM2DSA':
         throw this.unsupported((await this.sessionManager()).token, v.keySpec, 'SM2 signatures need a vendor-defined mechanism');
+      case 'ED25519': {
+        // Pure EdDSA (CKM_EDDSA without parameters): `digest` is the message itself.
+        this.requireFamily(v, 'ED25519');
+        return this.withKey(v, 'private', 'sign', async (s, key) => {
+          s.p11.C_SignInit(s.handle, { mechanism: M.EDDSA }, key);
+          // An empty message: pkcs11js hands the token a null pointer for a bare empty Buffer, which
+          // SoftHSM refuses (CKR_ARGUMENTS_BAD); an empty view into a real allocation is a valid pointer.
+          const data = d.length === 0 ? Buffer.alloc(1).subarray(0, 0) : d;
+          const sig = Buffer.from(await s.p11.C_SignAsync(s.handle, data, Buffer.alloc(ED25519_SIGNATURE_BYTES)));
+          if (sig.length !== ED25519_SIGNATURE_BYTES) throw new KmsError('Hsm.DeviceError', `The token returned an Ed25519 signature of ${sig.length} bytes; expected 64.`);
+          return sig;
+        });
+      }
       default: {
         const never: never = algorithm;
         throw new KmsError('Rejected.Algorithm', `Unknown algorithm ${String(never)}.`);

@@ -12,10 +12,9 @@ import {
   MAC_DIGEST,
   type KeySpec,
   type MacAlgorithm,
-  type SigningAlgorithm,
   type EncryptionAlgorithm,
 } from '../../../src-shared/domain/keySpecs';
-import type { ExportWrapRequest, KeyBackend, NewMaterial, SealedBox, StoredVersion, WrappedMaterial } from '../backend';
+import type { BackendSigningAlgorithm, ExportWrapRequest, KeyBackend, NewMaterial, SealedBox, StoredVersion, WrappedMaterial } from '../backend';
 import { materialInForm, wrapMaterial } from '../../crypto/byokLayouts';
 import { secretCheckValue } from '../../crypto/keyCheckValue';
 import { ecScalarFromPkcs8 } from '../../crypto/keyEncoding';
@@ -26,6 +25,7 @@ import { eciesDecrypt } from '../../crypto/ecies';
 import { sm2SignDigest, sm2Decrypt } from '../../crypto/sm2';
 import { sm4GcmEncrypt, sm4GcmDecrypt } from '../../crypto/sm4gcm';
 import { wipe } from '../../crypto/wipe';
+import { ed25519Sign, generateEd25519 } from '../../crypto/ed25519';
 
 function materialOf(v: StoredVersion): Buffer {
   if (!v.material) throw new KmsError('Rejected.KeyState', 'This key version has no key material (import it first).');
@@ -34,6 +34,10 @@ function materialOf(v: StoredVersion): Buffer {
 
 function generateAsymmetric(spec: KeySpec): NewMaterial {
   const info = KEY_SPEC_INFO[spec];
+  if (info.family === 'ED25519') {
+    const { pkcs8, spki } = generateEd25519();
+    return { material: pkcs8, publicKey: spki, hsmObjectId: null };
+  }
   if (info.family !== 'RSA') {
     const { pkcs8, spki } = generateEcKeyPair(info.curve!);
     return { material: pkcs8, publicKey: spki, hsmObjectId: null };
@@ -82,7 +86,8 @@ export class SoftwareBackend implements KeyBackend {
     return createHmac(MAC_DIGEST[algorithm], materialOf(v)).update(message).digest();
   }
 
-  async sign(v: StoredVersion, algorithm: SigningAlgorithm, digest: Uint8Array): Promise<Buffer> {
+  /** `digest` is the message itself for ED25519 (pure Ed25519 signs the message). */
+  async sign(v: StoredVersion, algorithm: BackendSigningAlgorithm, digest: Uint8Array): Promise<Buffer> {
     const pkcs8 = materialOf(v);
     const info = KEY_SPEC_INFO[v.keySpec];
     switch (algorithm) {
@@ -90,6 +95,9 @@ export class SoftwareBackend implements KeyBackend {
         return rsaSignDigest(pkcs8, 'PSS', digest);
       case 'RSA_PKCS1_SHA_256':
         return rsaSignDigest(pkcs8, 'PKCS1', digest);
+      case 'RSA_PKCS1_SHA_512':
+        if (info.family !== 'RSA') throw new KmsError('Rejected.Algorithm', `${algorithm} does not fit ${v.keySpec}.`);
+        return rsaSignDigest(pkcs8, 'PKCS1', digest, 'sha512');
       case 'ECDSA_SHA_256':
       case 'ECDSA_SHA_384':
         if (info.curve === 'SM2' || !info.curve) throw new KmsError('Rejected.Algorithm', `${algorithm} does not fit ${v.keySpec}.`);
@@ -102,6 +110,9 @@ export class SoftwareBackend implements KeyBackend {
           wipe(d);
         }
       }
+      case 'ED25519':
+        if (info.family !== 'ED25519') throw new KmsError('Rejected.Algorithm', `${algorithm} does not fit ${v.keySpec}.`);
+        return ed25519Sign(pkcs8, digest);
       default: {
         const never: never = algorithm;
         throw new KmsError('Rejected.Algorithm', `Unknown algorithm ${String(never)}.`);

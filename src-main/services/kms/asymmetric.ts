@@ -1,14 +1,23 @@
 /** Asymmetric keys: GetPublicKey, ExportPublicKey, AsymmetricSign/Verify over a digest, AsymmetricEncrypt/Decrypt. */
 import { KmsError } from '../../../src-shared/errors';
 import { publicKeyFingerprint } from '../../../src-shared/domain/publicKeyFingerprint';
-import { SIGNING_DIGEST, isAsymmetric, type SigningAlgorithm } from '../../../src-shared/domain/keySpecs';
+import { MAX_SIGNED_MESSAGE_BYTES, SIGNING_DIGEST, isAsymmetric, signsMessage, type DigestSigningAlgorithm, type SigningAlgorithm } from '../../../src-shared/domain/keySpecs';
 import type { OperationInput, OperationOutput } from '../../../src-shared/contract/operations';
 import type { SqlExecutor } from '../../keystore/sqlcipher';
 import type { KeyRow, VersionRow } from '../../keystore/repository';
 import { appendAudit } from '../audit/auditLog';
+import { DEFAULT_SSH_NAMESPACE, type PublicKeyFormat } from '../../../src-shared/domain/signatureFormats';
+import type { KeySpec } from '../../../src-shared/domain/keySpecs';
+import { chooseFormats } from '../ceremony/sign/formats/registry';
 import { spkiToPem } from '../../crypto/keyEncoding';
 import { encryptWithPublicKey, maxAsymmetricPlaintext, verifyDigest } from '../../crypto/publicKeyOps';
 import { wipe } from '../../crypto/wipe';
+import { createHash } from 'node:crypto';
+
+/** The audit entry names a signed message by its SHA-256, never by content. */
+function sha256Hex(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}
 import { outputFilesDetail, planRecordedOutputs, publishRecorded, recordWithStaging, staleReport } from '../audit/outputRecord';
 import {
   loadVersion,
@@ -33,7 +42,28 @@ function publicKeyOf(version: VersionRow): Buffer {
   return version.public_key;
 }
 
-function checkDigest(algorithm: SigningAlgorithm, b64: string): Buffer {
+/**
+ * What the key signs: the digest, or for ED25519 (pure EdDSA, RFC 8032) the message itself. Each
+ * algorithm takes exactly one of the two; the other is refused rather than ignored.
+ */
+function signedInput(algorithm: SigningAlgorithm, input: { Digest?: string | undefined; Message?: string | undefined }): Buffer {
+  if (signsMessage(algorithm)) {
+    if (input.Digest !== undefined) {
+      throw new KmsError('InvalidParameter.Digest', `${algorithm} signs the message itself (pure Ed25519, RFC 8032), not a digest: give Message (base64, up to ${MAX_SIGNED_MESSAGE_BYTES} bytes) instead of Digest.`);
+    }
+    if (input.Message === undefined) throw new KmsError('MissingParameter', `${algorithm} signs the message itself: give Message (base64, up to ${MAX_SIGNED_MESSAGE_BYTES} bytes).`);
+    const message = Buffer.from(input.Message, 'base64');
+    if (message.length > MAX_SIGNED_MESSAGE_BYTES) {
+      throw new KmsError('InvalidParameter', `Message is ${message.length} bytes; ${algorithm} takes at most ${MAX_SIGNED_MESSAGE_BYTES} here. Sign a larger file with SignFile.`);
+    }
+    return message;
+  }
+  if (input.Message !== undefined) throw new KmsError('InvalidParameter', `${algorithm} signs a digest: give Digest, not Message.`);
+  if (input.Digest === undefined) throw new KmsError('MissingParameter', `${algorithm} signs a digest: give Digest (base64).`);
+  return checkDigest(algorithm, input.Digest);
+}
+
+function checkDigest(algorithm: DigestSigningAlgorithm, b64: string): Buffer {
   const digest = Buffer.from(b64, 'base64');
   const expected = SIGNING_DIGEST[algorithm];
   if (digest.length !== expected.bytes) {
@@ -55,16 +85,52 @@ export async function getPublicKey(kms: KmsContext, input: OperationInput<'GetPu
  * record (the staged file's SHA-256 in the audit entry, for the ceremony's list of what left the
  * room), then publish under the final name (files/outputWriter.ts).
  */
+/**
+ * The public key in the form asked for: PEM (SPKI), DER, an OpenSSH `authorized_keys` line, a
+ * minisign or signify public key file (Ed25519; the key number derived as SignFile's). The
+ * fingerprint stays the PEM's, whatever the form, so witnesses compare one value.
+ */
+function publicKeyInFormat(format: PublicKeyFormat, key: { keyId: string; spec: KeySpec; spki: Buffer }, pem: Buffer): Buffer {
+  const fromFormat = (name: 'ssh' | 'minisign' | 'signify', index = 0) => {
+    const module = chooseFormats([name], key.spec).formats[0]!;
+    return Buffer.from(module.publicKeyFiles(key, { sshNamespace: DEFAULT_SSH_NAMESPACE, time: new Date(0) })[index]!.content, 'utf8');
+  };
+  switch (format) {
+    case 'PEM':
+      return pem;
+    case 'DER':
+      return Buffer.from(key.spki);
+    case 'SSH':
+      return fromFormat('ssh');
+    case 'MINISIGN':
+      return fromFormat('minisign');
+    case 'SIGNIFY':
+      return fromFormat('signify');
+    case 'OPENPGP':
+    case 'JWK':
+      throw new KmsError('InvalidParameter', `The ${format} public key form is not available yet in this build; PEM, DER, SSH, MINISIGN and SIGNIFY are.`);
+    default: {
+      const never: never = format;
+      throw new KmsError('InvalidParameter', `Unknown public key form ${String(never)}.`);
+    }
+  }
+}
+
 export async function exportPublicKey(kms: KmsContext, input: OperationInput<'ExportPublicKey'>, requestId: string): Promise<OperationOutput<'ExportPublicKey'>> {
   const plan = await planRecordedOutputs(kms, [input.OutputFile], requestId);
   const { result: out, staged } = await recordWithStaging(kms, async (tx, stage) => {
     const { key, version } = await asymmetricVersion(tx, input.KeyId, input.KeyVersionId);
-    const pem = Buffer.from(spkiToPem(publicKeyOf(version)), 'utf8');
-    const file = (await stage(plan, [{ path: plan.paths[0]!, content: pem }])).files[0]!;
+    const spki = publicKeyOf(version);
+    const pem = Buffer.from(spkiToPem(spki), 'utf8');
+    const format = input.Format ?? 'PEM';
+    if (input.OpenPgpUserId !== undefined && format !== 'OPENPGP') throw new KmsError('InvalidParameter', 'OpenPgpUserId is for --Format OPENPGP.');
+    const content = publicKeyInFormat(format, { keyId: key.key_id, spec: key.key_spec, spki }, pem);
+    const file = (await stage(plan, [{ path: plan.paths[0]!, content }])).files[0]!;
     const out = {
       KeyId: key.key_id,
       KeyVersionId: version.key_version_id,
       OutputFile: input.OutputFile,
+      Format: format,
       Sha256: file.sha256,
       Fingerprint: publicKeyFingerprint(pem.toString('utf8')),
     };
@@ -75,7 +141,7 @@ export async function exportPublicKey(kms: KmsContext, input: OperationInput<'Ex
         operation: 'ExportPublicKey',
         keyId: out.KeyId,
         keyVersionId: out.KeyVersionId,
-        details: { OutputFile: out.OutputFile, Sha256: out.Sha256, Fingerprint: out.Fingerprint, OutputFiles: outputFilesDetail([file]) },
+        details: { OutputFile: out.OutputFile, ...(format !== 'PEM' ? { Format: format } : {}), Sha256: out.Sha256, Fingerprint: out.Fingerprint, OutputFiles: outputFilesDetail([file]) },
       },
       now(kms),
     );
@@ -86,7 +152,7 @@ export async function exportPublicKey(kms: KmsContext, input: OperationInput<'Ex
 }
 
 export async function asymmetricSign(kms: KmsContext, input: OperationInput<'AsymmetricSign'>, requestId: string): Promise<OperationOutput<'AsymmetricSign'>> {
-  const digest = checkDigest(input.Algorithm, input.Digest);
+  const digest = signedInput(input.Algorithm, input);
   return kms.keystore.transaction(async (tx) => {
     const { key, version } = await asymmetricVersion(tx, input.KeyId, input.KeyVersionId);
     requireUsage(key, 'SIGN/VERIFY', 'sign');
@@ -95,7 +161,7 @@ export async function asymmetricSign(kms: KmsContext, input: OperationInput<'Asy
     const signature = await useSecret(kms, tx, key, version, (backend, v) => backend.sign(v, input.Algorithm, digest));
     await appendAudit(
       tx,
-      { requestId, operation: 'AsymmetricSign', keyId: key.key_id, keyVersionId: version.key_version_id, details: { Algorithm: input.Algorithm, Digest: input.Digest } },
+      { requestId, operation: 'AsymmetricSign', keyId: key.key_id, keyVersionId: version.key_version_id, details: { Algorithm: input.Algorithm, ...(input.Digest !== undefined ? { Digest: input.Digest } : { MessageSha256: sha256Hex(digest), MessageBytes: digest.length }) } },
       now(kms),
     );
     return { KeyId: key.key_id, KeyVersionId: version.key_version_id, Algorithm: input.Algorithm, Value: signature.toString('base64') };
@@ -103,7 +169,7 @@ export async function asymmetricSign(kms: KmsContext, input: OperationInput<'Asy
 }
 
 export async function asymmetricVerify(kms: KmsContext, input: OperationInput<'AsymmetricVerify'>, requestId: string): Promise<OperationOutput<'AsymmetricVerify'>> {
-  const digest = checkDigest(input.Algorithm, input.Digest);
+  const digest = signedInput(input.Algorithm, input);
   return kms.keystore.transaction(async (tx) => {
     const { key, version } = await asymmetricVersion(tx, input.KeyId, input.KeyVersionId);
     requireUsage(key, 'SIGN/VERIFY', 'verify');

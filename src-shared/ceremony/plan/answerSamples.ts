@@ -63,7 +63,7 @@ export const ANSWER_SAMPLES: Samples = {
   UpdateKeyDescription: {},
   ScheduleKeyDeletion: { KeyId: KEY_ID, DeleteDate: DATE },
   GetPublicKey: { KeyId: KEY_ID, KeyVersionId: VERSION_ID, PublicKey: '-----BEGIN PUBLIC KEY-----' },
-  ExportPublicKey: { KeyId: KEY_ID, KeyVersionId: VERSION_ID, OutputFile: FILE, Sha256: HEX64, Fingerprint: HEX64, ...stale },
+  ExportPublicKey: { KeyId: KEY_ID, KeyVersionId: VERSION_ID, OutputFile: FILE, Format: 'PEM', Sha256: HEX64, Fingerprint: HEX64, ...stale },
   BackupKeystore: { OutputFile: FILE, Sha256: HEX64, ...stale },
   ExportAuditLog: { OutputFile: FILE, Entries: 1, Sha256: HEX64, ...stale },
   VerifyAuditLog: {
@@ -97,11 +97,12 @@ export const ANSWER_SAMPLES: Samples = {
     KeyVersionId: VERSION_ID,
     Algorithm: 'ECDSA_SHA_256',
     Signatures: [
-      { File: FILE, Size: 1, Digest: HEX64, SignatureFile: FILE, SignatureFileBase64: FILE, VerifyCommand: 'openssl dgst -verify' },
+      { Format: 'raw', File: FILE, Size: 1, DigestAlgorithm: 'SHA_256', Digest: HEX64, SignatureFile: FILE, SignatureFileBase64: FILE, VerifyCommand: 'openssl dgst -verify' },
     ],
     Manifest: FILE,
     ManifestSignatureFile: FILE,
     PublicKeyFile: FILE,
+    PublicKeyFiles: [FILE],
     ...stale,
   },
   VerifyFile: { Value: true, File: FILE, Digest: HEX64 },

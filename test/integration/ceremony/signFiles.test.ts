@@ -12,7 +12,7 @@ import { execFileSync, execSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { KeySpec, SigningAlgorithm } from '../../../src-shared/domain/keySpecs';
+import type { DigestSigningAlgorithm, KeySpec, SigningAlgorithm } from '../../../src-shared/domain/keySpecs';
 import { SoftwareBackend } from '../../../src-main/backends/software/softwareBackend';
 import type { StoredVersion } from '../../../src-main/backends/backend';
 import { ecSpkiFromPoint, spkiToPem } from '../../../src-main/crypto/keyEncoding';
@@ -22,7 +22,7 @@ import { openHarness, type Harness } from '../../support/kmsHarness';
 import { makeSoftHsm, openHsmHarnessOn, type SoftHsm } from '../../support/softhsm';
 import { opensslOk } from '../../support/openssl';
 
-const CASES: [KeySpec, SigningAlgorithm][] = [
+const CASES: [KeySpec, DigestSigningAlgorithm][] = [
   ['RSA_2048', 'RSA_PSS_SHA_256'],
   ['RSA_3072', 'RSA_PKCS1_SHA_256'],
   ['EC_P256', 'ECDSA_SHA_256'],
@@ -42,7 +42,7 @@ function artifacts(dir: string): string[] {
   return files;
 }
 
-async function signAndCheck(h: Harness, keyId: string, algorithm: SigningAlgorithm, dir: string, extra: Record<string, unknown> = {}): Promise<void> {
+async function signAndCheck(h: Harness, keyId: string, algorithm: DigestSigningAlgorithm, dir: string, extra: Record<string, unknown> = {}): Promise<void> {
   const files = artifacts(dir);
   const manifest = join(dir, SUMS[algorithm]);
   const r = await h.call('SignFile', { KeyId: keyId, Algorithm: algorithm, File: files, Manifest: manifest, SignatureEncoding: 'base64', ...extra });

@@ -43,6 +43,7 @@ describe('ExportPublicKey', () => {
         KeyId: keyId,
         KeyVersionId: keyVersionId,
         OutputFile: file,
+        Format: 'PEM',
         Sha256: undefined,
         Fingerprint: undefined,
         RequestId: undefined,

@@ -116,6 +116,8 @@ export function requestInfo(dn: ParsedDn, spki: Uint8Array, x: CsrExtensions): C
   });
 }
 
+const ID_ED25519 = '1.3.101.112';
+
 export function signatureAlgorithm(algorithm: SigningAlgorithm): AlgorithmIdentifier {
   switch (algorithm) {
     case 'RSA_PKCS1_SHA_256':
@@ -136,6 +138,9 @@ export function signatureAlgorithm(algorithm: SigningAlgorithm): AlgorithmIdenti
       return new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA384 });
     case 'SM2DSA':
       return new AlgorithmIdentifier({ algorithm: SM2_WITH_SM3 });
+    case 'ED25519':
+      // RFC 8410 §3: id-Ed25519 with the parameters absent (not NULL).
+      return new AlgorithmIdentifier({ algorithm: ID_ED25519 });
   }
 }
 

@@ -71,9 +71,13 @@ export function csrContent(input: Pick<OperationInput<'GenerateCsr'>, 'Subject' 
   return { dn, extensions };
 }
 
-/** The digest the key signs: SHA-256/384 of the DER, or for SM2 e = SM3(Z_A || DER) with the default ID. */
+/**
+ * What the key signs: SHA-256/384 of the DER, for SM2 e = SM3(Z_A || DER) with the default ID, and
+ * for Ed25519 the DER itself (pure EdDSA, RFC 8410 §6).
+ */
 function digestOf(algorithm: SigningAlgorithm, spki: Buffer, tbs: Buffer): Buffer {
   if (algorithm === 'SM2DSA') return sm2MessageDigest(ecPointFromSpki(spki), tbs);
+  if (algorithm === 'ED25519') return tbs;
   return createHash(SIGNING_DIGEST[algorithm].digest).update(tbs).digest();
 }
 
@@ -96,7 +100,7 @@ export function verifyCommand(file: string, encoding: 'PEM' | 'DER', algorithm: 
 async function csrKey(db: SqlExecutor, input: OperationInput<'GenerateCsr'>) {
   const key = await resolveKey(db, input.KeyId);
   if (!isAsymmetric(key.key_spec)) {
-    throw new KmsError('Rejected.KeySpec', `Key ${key.key_id} is ${key.key_spec}; a certification request needs an asymmetric key (RSA, EC or SM2).`);
+    throw new KmsError('Rejected.KeySpec', `Key ${key.key_id} is ${key.key_spec}; a certification request needs an asymmetric key (RSA, EC, SM2 or Ed25519).`);
   }
   requireUsage(key, 'SIGN/VERIFY', 'sign a certification request');
   requireState(key, ['Enabled'], 'sign a certification request');

@@ -65,11 +65,12 @@ export const SPEC_WORDS: Readonly<Record<KeySpec, string>> = {
   EC_P256K: 'ECC, secp256k1 key pair',
   EC_P384: 'ECC, NIST P-384 key pair',
   EC_SM2: 'SM2 key pair',
+  ED25519: 'Ed25519 key pair (signing only)',
 };
 
 export function hasPublicKey(spec: KeySpec): boolean {
   const family = KEY_SPEC_INFO[spec].family;
-  return family === 'RSA' || family === 'EC' || family === 'SM2';
+  return family === 'RSA' || family === 'EC' || family === 'SM2' || family === 'ED25519';
 }
 
 /** Automatic rotation applies to symmetric keys generated here (UpdateRotationPolicy refuses the rest). */

@@ -67,6 +67,7 @@ export const ALGORITHM_WORDS: Readonly<Record<SigningAlgorithm, string>> = {
   ECDSA_SHA_256: 'ecdsa-with-SHA256',
   ECDSA_SHA_384: 'ecdsa-with-SHA384',
   SM2DSA: 'SM2-with-SM3 (GB/T 32918, default ID 1234567812345678)',
+  ED25519: 'Ed25519 (RFC 8410): where the CA accepts it',
 };
 
 /** What GenerateCsr signs with when no algorithm is named: PKCS #1 v1.5 for RSA (what CAs take). */

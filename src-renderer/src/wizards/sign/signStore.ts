@@ -39,6 +39,7 @@ export const ALGORITHM_WORDS: Readonly<Record<SigningAlgorithm, string>> = {
   ECDSA_SHA_256: 'ECDSA with SHA-256',
   ECDSA_SHA_384: 'ECDSA with SHA-384',
   SM2DSA: 'SM2 with SM3 (GB/T 32918), with a distinguishing ID',
+  ED25519: 'Ed25519 (RFC 8032) over the whole file, up to 64 MiB',
 };
 
 /** The digest each algorithm hashes the files with, as people write it. */
@@ -48,6 +49,8 @@ export const DIGEST_NAMES: Readonly<Record<SigningAlgorithm, 'SHA-256' | 'SHA-38
   ECDSA_SHA_256: 'SHA-256',
   ECDSA_SHA_384: 'SHA-384',
   SM2DSA: 'SM3',
+  // Ed25519 signs the file itself; its manifest lines and the recorded digest are SHA-256.
+  ED25519: 'SHA-256',
 };
 
 /** The checksum manifest each digest goes into, as `sha256sum -c` and its kin read them. */
@@ -55,6 +58,7 @@ export const MANIFEST_FILE_NAMES: Readonly<Record<'sha256' | 'sha384' | 'sm3', s
 const KNOWN_MANIFEST_NAMES: readonly string[] = Object.values(MANIFEST_FILE_NAMES);
 
 export function manifestName(algorithm: SigningAlgorithm): string {
+  if (algorithm === 'ED25519') return MANIFEST_FILE_NAMES.sha256;
   const d = SIGNING_DIGEST[algorithm].digest;
   return d === 'sha384' ? MANIFEST_FILE_NAMES.sha384 : d === 'sm3' ? MANIFEST_FILE_NAMES.sm3 : MANIFEST_FILE_NAMES.sha256;
 }
