@@ -118,10 +118,14 @@ export class AutoLock {
     const wasOpen = this.session.isOpen || this.session.loggedInToken !== undefined;
     // Side by side: closing the keystore waits for the transaction under way, and the token's
     // logout must not wait for it (the session refuses new keystore calls from the first moment).
-    const results = await Promise.allSettled([this.session.lock(), this.session.logoutToken()]);
+    const closing = Promise.allSettled([this.session.lock(), this.session.logoutToken()]);
+    // lock() forgets the keystore before its first await, so every call from here on is refused:
+    // the window hears why now, before a call of its own finds the keystore locked, while the
+    // close (which may wait for a transaction, and anchors the head on a token) goes on.
+    if (wasOpen) this.opts.onLocked?.(reason);
+    const results = await closing;
     for (const r of results) if (r.status === 'rejected') this.opts.onLockFailed?.(reason, r.reason);
     this.restart();
-    if (wasOpen) this.opts.onLocked?.(reason);
     return wasOpen;
   }
 

@@ -388,9 +388,10 @@ describe('the real binary behaves the same (a few spawned runs)', () => {
     };
     const zero = run(['Encrypt', '--KeyId', 'alias/sample', '--Plaintext', '@/dev/zero']);
     assert.equal(refused(zero).Code, 'InvalidParameter');
-    const noAlgorithm = run(['SignFile', '--KeyId', 'alias/sample', '--File', 'a.txt']);
-    assert.equal(noAlgorithm.code, 2, show(noAlgorithm));
-    assert.equal(refused(noAlgorithm).Code, 'MissingParameter');
+    // A missing choice (--Target) is a missing parameter, exit 2, whatever its kind.
+    const noTarget = run(['CheckImportParameters', '--WrappingAlgorithm', 'RSAES_OAEP_SHA_256', '--WrappingKeySpec', 'RSA_2048']);
+    assert.equal(noTarget.code, 2, show(noTarget));
+    assert.equal(refused(noTarget).Code, 'MissingParameter');
     const longValue = run(['DescribeKey', '--KeyId', 'k'.repeat(10_000)]);
     assert.ok(!refused(longValue).Message.includes('k'.repeat(ECHO_CAP + 1)), show(longValue));
   });
