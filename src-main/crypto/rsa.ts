@@ -10,6 +10,7 @@ import {
   constants,
   createHash,
   createPrivateKey,
+  createPublicKey,
   privateDecrypt,
   privateEncrypt,
   publicDecrypt,
@@ -56,6 +57,24 @@ function rsaPrivateKeyIn(der: Buffer): Buffer | undefined {
   const key = derHeader(der, version.end + RSA_ENCRYPTION_ALGORITHM.length, 0x04);
   if (!key || key.end !== outer.end) return undefined;
   return der.subarray(key.start, key.end);
+}
+
+/**
+ * A public KeyObject over an SPKI, handed to OpenSSL as the PKCS#1 RSAPublicKey inside where the
+ * wrapper is the plain rsaEncryption one: OpenSSL 3 decodes that in ~17 us against ~150 us for
+ * SPKI, ten times the verification itself. Anything else goes to the SPKI decoder.
+ */
+export function rsaPublicKeyOf(spki: Uint8Array): KeyObject {
+  const der = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength);
+  const outer = derHeader(der, 0, 0x30);
+  if (outer && outer.end === der.length && der.subarray(outer.start, outer.start + RSA_ENCRYPTION_ALGORITHM.length).equals(RSA_ENCRYPTION_ALGORITHM)) {
+    const bits = derHeader(der, outer.start + RSA_ENCRYPTION_ALGORITHM.length, 0x03);
+    // A BIT STRING with no unused bits, ending the SPKI.
+    if (bits && bits.end === outer.end && bits.end > bits.start && der[bits.start] === 0) {
+      return createPublicKey({ key: der.subarray(bits.start + 1, bits.end), format: 'der', type: 'pkcs1' });
+    }
+  }
+  return createPublicKey({ key: der, format: 'der', type: 'spki' });
 }
 
 /** Tag `tag` at `at`: where its contents start and end, or undefined (bad tag or length). */
