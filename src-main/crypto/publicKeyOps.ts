@@ -4,7 +4,7 @@
 import { KmsError } from '../../src-shared/errors';
 import { KEY_SPEC_INFO, type KeySpec, type SigningAlgorithm, type EncryptionAlgorithm } from '../../src-shared/domain/keySpecs';
 import { spkiKeyObject, ecPointFromSpki } from './keyEncoding';
-import { rsaVerifyDigest, rsaOaepEncrypt } from './rsa';
+import { rsaVerifyDigest, rsaOaepEncrypt, rsaPublicKeyOf } from './rsa';
 import { ecdsaVerifyDigest } from './ecdsa';
 import { eciesEncrypt } from './ecies';
 import { sm2VerifyDigest, sm2Encrypt } from './sm2';
@@ -15,9 +15,9 @@ export function verifyDigest(spec: KeySpec, spki: Uint8Array, algorithm: Signing
   const info = KEY_SPEC_INFO[spec];
   switch (algorithm) {
     case 'RSA_PSS_SHA_256':
-      return rsaVerifyDigest(spkiKeyObject(spki), 'PSS', digest, signature);
+      return rsaVerifyDigest(rsaPublicKeyOf(spki), 'PSS', digest, signature);
     case 'RSA_PKCS1_SHA_256':
-      return rsaVerifyDigest(spkiKeyObject(spki), 'PKCS1', digest, signature);
+      return rsaVerifyDigest(rsaPublicKeyOf(spki), 'PKCS1', digest, signature);
     case 'ECDSA_SHA_256':
     case 'ECDSA_SHA_384':
       if (info.curve === 'SM2' || !info.curve) throw new KmsError('Rejected.Algorithm', `${algorithm} does not fit ${spec}.`);

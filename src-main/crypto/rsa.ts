@@ -10,6 +10,7 @@ import {
   constants,
   createHash,
   createPrivateKey,
+  createPublicKey,
   privateDecrypt,
   privateEncrypt,
   publicDecrypt,
@@ -40,9 +41,70 @@ export function pkcs1DigestInfo(hash: Pkcs1Hash, digest: Uint8Array): Buffer {
 const PSS_SALT_BYTES = 32;
 const HASH_BYTES = 32;
 
-/** A KeyObject over the caller's PKCS#8 bytes: a view, not a copy (the caller zeroes them). */
+/**
+ * A KeyObject over the caller's PKCS#8 bytes: a view, not a copy (the caller zeroes them). The
+ * RSAPrivateKey inside is handed to OpenSSL as PKCS#1 where the wrapper is the plain rsaEncryption
+ * one: OpenSSL 3 decodes PKCS#1 about 3x faster than PKCS#8 (whose decoder tries key types in
+ * turn), and the key is parsed on every call, since nothing secret is kept between calls.
+ */
 function privateKeyOf(pkcs8: Uint8Array): KeyObject {
-  return createPrivateKey({ key: Buffer.from(pkcs8.buffer, pkcs8.byteOffset, pkcs8.byteLength), format: 'der', type: 'pkcs8' });
+  const der = Buffer.from(pkcs8.buffer, pkcs8.byteOffset, pkcs8.byteLength);
+  const pkcs1 = rsaPrivateKeyIn(der);
+  return pkcs1 ? createPrivateKey({ key: pkcs1, format: 'der', type: 'pkcs1' }) : createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+}
+
+/** AlgorithmIdentifier { rsaEncryption, NULL } (RFC 8017 A.1), as DER. */
+const RSA_ENCRYPTION_ALGORITHM = Buffer.from('300d06092a864886f70d0101010500', 'hex');
+
+/**
+ * The privateKey OCTET STRING's contents (a view) of PrivateKeyInfo { 0, rsaEncryption,
+ * OCTET STRING } with nothing after it, or undefined for anything else (then OpenSSL's PKCS#8
+ * decoder judges the whole, as before).
+ */
+function rsaPrivateKeyIn(der: Buffer): Buffer | undefined {
+  const outer = derHeader(der, 0, 0x30);
+  if (!outer || outer.end !== der.length) return undefined;
+  const version = derHeader(der, outer.start, 0x02);
+  if (!version || version.end - version.start !== 1 || der[version.start] !== 0) return undefined;
+  const alg = der.subarray(version.end, version.end + RSA_ENCRYPTION_ALGORITHM.length);
+  if (!alg.equals(RSA_ENCRYPTION_ALGORITHM)) return undefined;
+  const key = derHeader(der, version.end + RSA_ENCRYPTION_ALGORITHM.length, 0x04);
+  if (!key || key.end !== outer.end) return undefined;
+  return der.subarray(key.start, key.end);
+}
+
+/**
+ * A public KeyObject over an SPKI, handed to OpenSSL as the PKCS#1 RSAPublicKey inside where the
+ * wrapper is the plain rsaEncryption one: OpenSSL 3 decodes that in ~17 us against ~150 us for
+ * SPKI, ten times the verification itself. Anything else goes to the SPKI decoder.
+ */
+export function rsaPublicKeyOf(spki: Uint8Array): KeyObject {
+  const der = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength);
+  const outer = derHeader(der, 0, 0x30);
+  if (outer && outer.end === der.length && der.subarray(outer.start, outer.start + RSA_ENCRYPTION_ALGORITHM.length).equals(RSA_ENCRYPTION_ALGORITHM)) {
+    const bits = derHeader(der, outer.start + RSA_ENCRYPTION_ALGORITHM.length, 0x03);
+    // A BIT STRING with no unused bits, ending the SPKI.
+    if (bits && bits.end === outer.end && bits.end > bits.start && der[bits.start] === 0) {
+      return createPublicKey({ key: der.subarray(bits.start + 1, bits.end), format: 'der', type: 'pkcs1' });
+    }
+  }
+  return createPublicKey({ key: der, format: 'der', type: 'spki' });
+}
+
+/** Tag `tag` at `at`: where its contents start and end, or undefined (bad tag or length). */
+function derHeader(der: Buffer, at: number, tag: number): { start: number; end: number } | undefined {
+  if (der[at] !== tag || at + 2 > der.length) return undefined;
+  let len = der[at + 1]!;
+  let start = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 3 || start + n > der.length) return undefined;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + der[start + i]!;
+    start += n;
+  }
+  const end = start + len;
+  return end <= der.length ? { start, end } : undefined;
 }
 
 function modulusBits(key: KeyObject): number {

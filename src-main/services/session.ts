@@ -8,13 +8,13 @@ import { KmsError } from '../../src-shared/errors';
 import type { ProtectionLevel } from '../../src-shared/domain/keySpecs';
 import { Keystore, type OpenOptions } from '../keystore/keystore';
 import type { KeyBackend } from '../backends/backend';
-import { SoftwareBackend } from '../backends/software/softwareBackend';
-import { Pkcs11Backend } from '../backends/pkcs11/pkcs11Backend';
-import { Pkcs11SessionManager, type TokenIdentity } from '../backends/pkcs11/sessionManager';
+import { LazyBackend, LazyTokenBackend } from '../backends/lazyBackend';
+import type { Pkcs11Backend } from '../backends/pkcs11/pkcs11Backend';
+import type { Pkcs11SessionManager, TokenIdentity } from '../backends/pkcs11/sessionManager';
 import { wipe } from '../crypto/wipe';
 import { carryOutDueWork, type DueWorkReport } from './kms/dueWork';
 import type { KmsContext } from './kms/context';
-import { Rehearsals } from './ceremony/byok/rehearsal';
+import { Rehearsals } from './ceremony/byok/rehearsals';
 import { anchorHead, assertNotOlderThanAnchor } from './audit/anchor';
 
 /** Where the PKCS#11 token is, and how to get its PIN when a key on it is first used. */
@@ -58,17 +58,33 @@ export class Session {
     this.hsm = opts.hsm;
     const hsm = opts.hsm;
     if (hsm) {
-      this.hsmBackend = new Pkcs11Backend(async () =>
-        Pkcs11SessionManager.open({ modulePath: hsm.modulePath ?? null, tokenLabel: hsm.tokenLabel ?? null, pin: await hsm.pin() }),
-      );
+      // pkcs11js and the token's encodings load with the first use of the token, not with the session.
+      let loading: Promise<Pkcs11Backend> | undefined;
+      this.hsmBackend = () =>
+        (loading ??= (async () => {
+          const [{ Pkcs11Backend }, { Pkcs11SessionManager }] = await Promise.all([import('../backends/pkcs11/pkcs11Backend'), import('../backends/pkcs11/sessionManager')]);
+          const backend = new Pkcs11Backend(async () =>
+            Pkcs11SessionManager.open({ modulePath: hsm.modulePath ?? null, tokenLabel: hsm.tokenLabel ?? null, pin: await hsm.pin() }),
+          );
+          this.hsmBackendLoaded = backend;
+          return backend;
+        })().catch((e: unknown) => {
+          loading = undefined;
+          throw e;
+        }));
     }
     this.openOptions = opts.keystoreOpenOptions ?? {};
-    this.backends = { SOFTWARE: new SoftwareBackend(), ...(this.hsmBackend ? { HSM: this.hsmBackend } : {}), ...opts.backends };
+    // The software backend's crypto loads with the first operation that uses it (lazyBackend.ts).
+    const software = new LazyBackend(async () => new (await import('../backends/software/softwareBackend')).SoftwareBackend());
+    this.backends = { SOFTWARE: software, ...(this.hsmBackend ? { HSM: new LazyTokenBackend(this.hsmBackend) } : {}), ...opts.backends };
   }
 
   /** The PKCS#11 library path the operator named, if any (ListTokens). */
   readonly hsmModulePath: string | undefined;
-  private readonly hsmBackend: Pkcs11Backend | undefined;
+  /** The token's backend, loaded on first use; undefined when no PKCS#11 module is configured. */
+  private readonly hsmBackend: (() => Promise<Pkcs11Backend>) | undefined;
+  /** The same once loaded: until then nothing is connected, nothing to close. */
+  private hsmBackendLoaded: Pkcs11Backend | undefined;
   private readonly hsm: HsmOptions | undefined;
 
   /**
@@ -90,8 +106,10 @@ export class Session {
           `This session was started for token "${hsm.tokenLabel}" (--token or KEYROOM_TOKEN), not "${tokenLabel}"; log in to that token, or start Keyroom for the other one.`,
         );
       }
+      const backend = await this.hsmBackend();
+      const { Pkcs11SessionManager } = await import('../backends/pkcs11/sessionManager');
       const manager = await Pkcs11SessionManager.open({ modulePath: hsm.modulePath ?? null, tokenLabel: tokenLabel ?? hsm.tokenLabel ?? null, pin });
-      await this.hsmBackend.useSessionManager(manager);
+      await backend.useSessionManager(manager);
       return manager.token;
     } finally {
       wipe(pin);
@@ -100,7 +118,7 @@ export class Session {
 
   /** Log out of the token and forget its PIN: the next HSM use needs LoginToken (or `pin()`) again. */
   async logoutToken(): Promise<void> {
-    await this.hsmBackend?.close();
+    await this.hsmBackendLoaded?.close();
   }
 
   /**
@@ -113,13 +131,13 @@ export class Session {
       if (!connect) return undefined;
       throw new KmsError('Hsm.NotConfigured', 'No PKCS#11 module is configured for this session: give --pkcs11-module or KEYROOM_PKCS11_MODULE.');
     }
-    if (!connect && !this.hsmBackend.connectedToken) return undefined;
-    return this.hsmBackend.sessionManager();
+    if (!connect && !this.hsmBackendLoaded?.connectedToken) return undefined;
+    return (await this.hsmBackend()).sessionManager();
   }
 
   /** The token the session is logged in to now (by LoginToken or by `pin()`), if any. */
   get loggedInToken(): TokenIdentity | undefined {
-    return this.hsmBackend?.connectedToken;
+    return this.hsmBackendLoaded?.connectedToken;
   }
 
   /** Lock the keystore and log out of the token: the end of a CLI run or of the app. */
@@ -127,7 +145,7 @@ export class Session {
     try {
       await this.lock();
     } finally {
-      await this.hsmBackend?.close();
+      await this.hsmBackendLoaded?.close();
     }
   }
 

@@ -11,12 +11,13 @@
  * - SignFile on a 1 GiB file: digest throughput vs `openssl dgst`, and the signing process's peak RSS;
  * - HSM signatures (ECDSA P-256, RSA-2048) through the service and the backend beside a bare
  *   pkcs11js loop on the same SoftHSM2 token.
- * Benchmarks are not tests: nothing here asserts a time.
+ * Benchmarks are not tests: nothing here asserts a time. `npm run bench -- --only startup` runs one
+ * section (see SECTIONS).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash, pbkdf2Sync, randomUUID, sign as nodeSign, createPrivateKey } from 'node:crypto';
+import { createHash, pbkdf2Sync, randomUUID, sign as nodeSign, verify as nodeVerify, createPrivateKey, createPublicKey } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Session } from '../../src-main/services/session';
 import { dispatch } from '../../src-main/handlers/dispatch';
@@ -132,10 +133,15 @@ async function benchSigning(dir: string) {
     const serviceSignPerSec = await ratePerSecondAsync(SECONDS, () => call(session, 'AsymmetricSign', input));
     // Node's OpenSSL in this process (hashes a short message itself: an upper bound, not a like-for-like).
     let nodeSignPerSec: number | undefined;
+    let nodeVerifyPerSec: number | undefined;
     if (KEY_SPEC_INFO[spec].curve !== 'SM2') {
       const pk = createPrivateKey({ key: m.material!, format: 'der', type: 'pkcs8' });
       const opts = algorithm === 'RSA_PSS_SHA_256' ? { key: pk, padding: 6, saltLength: 32 } : pk;
       nodeSignPerSec = ratePerSecond(SECONDS, () => nodeSign(SIGNING_DIGEST[algorithm].digest, Buffer.from('keyroom bench'), opts));
+      const pub = createPublicKey(pk);
+      const vopts = algorithm === 'RSA_PSS_SHA_256' ? { key: pub, padding: 6, saltLength: 32 } : pub;
+      const nodeSig = nodeSign(SIGNING_DIGEST[algorithm].digest, Buffer.from('keyroom bench'), opts);
+      nodeVerifyPerSec = ratePerSecond(SECONDS, () => nodeVerify(SIGNING_DIGEST[algorithm].digest, Buffer.from('keyroom bench'), vopts, nodeSig));
     }
     const ref = openssl ? opensslSpeed(openssl, SECONDS) : undefined;
     out[`${spec}/${algorithm}`] = {
@@ -148,38 +154,63 @@ async function benchSigning(dir: string) {
       signRatioVsOpensslSpeed: ref ? round(signPerSec / ref.signPerSec) : null,
       verifyRatioVsOpensslSpeed: ref ? round(verifyPerSec / ref.verifyPerSec) : null,
       signRatioVsNodeOpenssl: nodeSignPerSec ? round(signPerSec / nodeSignPerSec) : null,
+      nodeOpensslVerifyPerSec: nodeVerifyPerSec === undefined ? null : round(nodeVerifyPerSec, 0),
+      verifyRatioVsNodeOpenssl: nodeVerifyPerSec ? round(verifyPerSec / nodeVerifyPerSec) : null,
+      // Issue 14: software RSA at >= 0.8x Node's own OpenSSL with the same key (which Node keeps parsed).
+      goal: spec.startsWith('RSA') ? '>= 0.8x Node OpenSSL, sign and verify' : null,
     };
   }
   await session.lock();
   return out;
 }
 
+/**
+ * The sections, in the order a full run takes them. `npm run bench -- --only startup,signing`
+ * runs the named ones alone (each still side by side with its own reference).
+ */
+const SECTIONS = {
+  // The built command's start-up beside `node -e 0` (first, before the heavy runs below).
+  startup: (dir: string) => benchStartup(dir),
+  unlock: (dir: string) => benchUnlock(dir),
+  listKeys10k: (dir: string) => benchListKeys(dir),
+  // The freshness check per open and per operation: with / without, beside the goal (1.05).
+  freshnessCheck: (dir: string) => benchFreshness(dir),
+  signing: (dir: string) => benchSigning(dir),
+  // Why SM2 runs on @noble/curves: the same loops with sm-crypto, and openssl speed sm2.
+  sm2ImplementationChoice: () => benchSm2(SECONDS),
+  // The JS / noble paths Electron's BoringSSL falls back to, beside OpenSSL (ratio < 1 = slower).
+  boringsslFallbacks: async () => benchFallbacks(SECONDS),
+  // DigestFile (streamed, with progress and cancellation) vs `openssl dgst` on a 256 MiB file.
+  digestFile: (dir: string) => benchDigestFile(dir),
+  // SignFile on 1 GiB: digest throughput vs `openssl dgst` (start-up subtracted), and peak RSS.
+  signFile: (dir: string) => benchSignFile(dir),
+  // HSM keys on a SoftHSM2 token: service (with its audit commit) and backend vs bare pkcs11js.
+  hsm: () => benchHsm(SECONDS),
+  // The output writer (stage with fsync and read-back, publish, read-back) vs writeFile + fsync.
+  outputWriter: (dir: string) => benchOutputWriter(dir),
+} satisfies Record<string, (dir: string) => Promise<unknown>>;
+
+/** The sections `--only a,b` names (all without it); an unknown name stops the run. */
+function chosenSections(argv: readonly string[]): (keyof typeof SECTIONS)[] {
+  const i = argv.indexOf('--only');
+  if (i < 0) return Object.keys(SECTIONS) as (keyof typeof SECTIONS)[];
+  const names = (argv[i + 1] ?? '').split(',').filter(Boolean);
+  const unknown = names.filter((n) => !(n in SECTIONS));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new Error(`--only takes a comma-separated list of sections: ${Object.keys(SECTIONS).join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+  }
+  return names as (keyof typeof SECTIONS)[];
+}
+
 async function main() {
+  const sections = chosenSections(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), 'keyroom-bench-'));
   try {
-    const result = {
+    const result: Record<string, unknown> = {
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version, openssl: process.versions.openssl },
       secondsPerMeasurement: SECONDS,
-      // The built command's start-up beside `node -e 0` (first, before the heavy runs below).
-      startup: await benchStartup(dir),
-      unlock: await benchUnlock(dir),
-      listKeys10k: await benchListKeys(dir),
-      // The freshness check per open and per operation: with / without, beside the goal (1.05).
-      freshnessCheck: await benchFreshness(dir),
-      signing: await benchSigning(dir),
-      // Why SM2 runs on @noble/curves: the same loops with sm-crypto, and openssl speed sm2.
-      sm2ImplementationChoice: await benchSm2(SECONDS),
-      // The JS / noble paths Electron's BoringSSL falls back to, beside OpenSSL (ratio < 1 = slower).
-      boringsslFallbacks: benchFallbacks(SECONDS),
-      // DigestFile (streamed, with progress and cancellation) vs `openssl dgst` on a 256 MiB file.
-      digestFile: await benchDigestFile(dir),
-      // SignFile on 1 GiB: digest throughput vs `openssl dgst` (start-up subtracted), and peak RSS.
-      signFile: await benchSignFile(dir),
-      // HSM keys on a SoftHSM2 token: service (with its audit commit) and backend vs bare pkcs11js.
-      hsm: await benchHsm(SECONDS),
-      // The output writer (stage with fsync and read-back, publish, read-back) vs writeFile + fsync.
-      outputWriter: await benchOutputWriter(dir),
     };
+    for (const name of sections) result[name] = await SECTIONS[name](dir);
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });

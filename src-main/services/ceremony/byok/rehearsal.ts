@@ -10,7 +10,7 @@ import { readSmallFile } from '../../../files/readBounded';
 import { join, resolve } from 'node:path';
 import { KmsError } from '../../../../src-shared/errors';
 import { KEY_SPEC_INFO, isAsymmetric, type KeySpec } from '../../../../src-shared/domain/keySpecs';
-import { materialForm, type ByokRow, type ByokTarget, type Sm2CiphertextEncoding, type WrappingKeySpec } from '../../../../src-shared/domain/byokTargets';
+import { materialForm, type ByokTarget, type Sm2CiphertextEncoding, type WrappingKeySpec } from '../../../../src-shared/domain/byokTargets';
 import type { OperationInput, OperationOutput } from '../../../../src-shared/contract/operations';
 import type { ExportWrapRequest } from '../../../backends/backend';
 import { unwrapMaterial, type StandInPrivateKey } from '../../../crypto/byokLayouts';
@@ -22,43 +22,7 @@ import { DAY_MS, isoTime } from '../../kms/context';
 import { findRow } from './importParameters';
 import { wrappedFromFiles } from './cloudFiles';
 import { MANIFEST_FILE } from './wrapKeyMaterial';
-
-interface StandIn {
-  target: ByokTarget;
-  row: ByokRow;
-  wrappingKeySpec: WrappingKeySpec;
-  privateKey: StandInPrivateKey;
-  fingerprint: string;
-}
-
-/** The stand-in clouds of one session. */
-export class Rehearsals {
-  private readonly standIns = new Map<string, StandIn>();
-
-  add(standIn: StandIn): string {
-    const id = randomUUID();
-    this.standIns.set(id, standIn);
-    return id;
-  }
-
-  get(id: string): StandIn {
-    const s = this.standIns.get(id);
-    if (!s) throw new KmsError('NotFound.Rehearsal', `No rehearsal ${id} in this session: rehearsals end when the keystore locks. Prepare a new one.`);
-    return s;
-  }
-
-  /** Whether a wrapping key (by its SHA-256 fingerprint) is one of this session's stand-ins. */
-  isStandIn(fingerprint: string): boolean {
-    for (const s of this.standIns.values()) if (s.fingerprint === fingerprint) return true;
-    return false;
-  }
-
-  /** Forget every stand-in, zeroing its private key (on lock, and when the session ends). */
-  clear(): void {
-    for (const s of this.standIns.values()) wipe(s.privateKey.kind === 'RSA' ? s.privateKey.pkcs8 : s.privateKey.d);
-    this.standIns.clear();
-  }
-}
+import type { Rehearsals } from './rehearsals';
 
 function standInKeyPair(spec: WrappingKeySpec): { privateKey: StandInPrivateKey; spki: Buffer } {
   if (spec === 'EC_SM2') {
