@@ -49,7 +49,7 @@ describe('contract validation', () => {
     assert.throws(() => parseInput('CreateAlias', { AliasName: 'x', KeyId: 'k' }), (e: KmsError) => e.code === 'InvalidParameter.AliasName');
     // A missing parameter decides the code (the command line's exit 2), whatever else is wrong.
     assert.throws(() => parseInput('CreateAlias', { AliasName: 'x' }), (e: KmsError) => e.code === 'MissingParameter' && /KeyId is required; AliasName: /.test(e.message));
-    assert.throws(() => parseInput('SignFile', { KeyId: 'k' }), (e: KmsError) => e.code === 'MissingParameter' && e.message === 'Algorithm is required; File is required.');
+    assert.throws(() => parseInput('SignFile', { KeyId: 'k' }), (e: KmsError) => e.code === 'MissingParameter' && e.message === 'File is required.');
     assert.throws(() => parseInput('DescribeKey', {}), (e: KmsError) => e.code === 'MissingParameter' && /KeyId is required/.test(e.message));
     assert.throws(() => parseInput('DescribeKey', { KeyId: 'k', Extra: 1 }), (e: KmsError) => /unknown parameter\(s\): Extra/i.test(e.message));
     assert.throws(() => parseInput('AsymmetricSign', { KeyId: 'k', KeyVersionId: 'nope', Algorithm: 'ECDSA_SHA_256', Digest: 'AA==' }), KmsError);
