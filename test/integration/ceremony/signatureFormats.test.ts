@@ -185,6 +185,25 @@ for (const level of ['SOFTWARE', 'HSM'] as const) {
       assert.equal(spawnSync('ls', [dir], { encoding: 'utf8' }).stdout.trim().split('\n').sort().join(','), 'a.bin,a.bin.minisig');
     });
 
+    it('openpgp twice into one folder: the .pgp.asc of the same key is kept (an EC certification differs each time), another key refused', async () => {
+      const keyId = await newKey('EC_P256', level);
+      const dir = join(s.dir, `${level}-pgp-again`);
+      mkdirSync(dir);
+      const [a, b] = [join(dir, 'a.txt'), join(dir, 'b.txt')];
+      writeFileSync(a, 'a');
+      writeFileSync(b, 'b');
+      const r1 = await h.call('SignFile', { KeyId: keyId, File: a, Format: 'openpgp', OpenPgpUserId: USER_ID });
+      const asc = r1.PublicKeyFiles[0]!;
+      const first = readFileSync(asc, 'utf8');
+      const r2 = await h.call('SignFile', { KeyId: keyId, File: b, Format: 'openpgp', OpenPgpUserId: USER_ID });
+      assert.equal(readFileSync(asc, 'utf8'), first);
+      const v = sh(r2.Signatures[0]!.VerifyCommand);
+      assert.ok(v.ok, v.output);
+      writeFileSync(asc, first.replace(/\n[A-Za-z0-9+/]{10}/, '\nAAAAAAAAAA'));
+      writeFileSync(join(dir, 'c.txt'), 'c');
+      await h.refuse('SignFile', { KeyId: keyId, File: join(dir, 'c.txt'), Format: 'openpgp', OpenPgpUserId: USER_ID }, 'AlreadyExists.File');
+    });
+
     it('ssh with --SshNamespace: ssh-keygen checks the namespace', async () => {
       const keyId = await newKey('ED25519', level);
       const dir = join(s.dir, `${level}-ns`);
