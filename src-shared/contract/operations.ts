@@ -621,7 +621,7 @@ export const OPERATIONS = {
       .strict(),
   }),
   SignFile: op({
-    summary: 'Sign files (or every file in a folder): each is hashed as a stream, only the digest goes to the key; writes <file>.sig beside it or in OutputDir, the public key, and optionally a signed SHA256SUMS-style manifest. Format (repeatable) adds ssh, minisign or signify signatures, each with its public key file.',
+    summary: 'Sign files (or every file in a folder): each is hashed as a stream, only the digest goes to the key; writes <file>.sig beside it or in OutputDir, the public key, and optionally a signed SHA256SUMS-style manifest. Format (repeatable) adds openpgp, ssh, minisign, signify, cosign or jws signatures, each with its public key file (openpgp needs OpenPgpUserId).',
     group: 'Files',
     keystore: 'open',
     input: z
@@ -647,7 +647,7 @@ export const OPERATIONS = {
     longRunning: true,
   }),
   VerifyFile: op({
-    summary: 'Check a detached signature over a file with a keystore key or a public key PEM (signatures made elsewhere), in the Format it was made (raw, ssh, minisign, signify): Value false when it does not verify.',
+    summary: 'Check a detached signature over a file with a keystore key or a public key PEM (signatures made elsewhere), in the Format it was made (raw, openpgp, ssh, minisign, signify, cosign, jws): Value false when it does not verify.',
     group: 'Files',
     keystore: 'open',
     input: z
@@ -657,7 +657,7 @@ export const OPERATIONS = {
         PublicKey: z.string().min(1).max(20_000).optional(),
         /** Raw signatures' algorithm; the key's first when absent. */
         Algorithm: signingAlgorithmField.optional(),
-        /** raw (default), ssh, minisign or signify (SignatureFile is then the signed manifest, e.g. SHA256.sig). */
+        /** raw (default), openpgp (with KeyId), ssh, minisign, signify, cosign (the .sigstore.json) or jws (SignatureFile is then the signed manifest, e.g. SHA256.sig). */
         Format: z.enum(SIGNATURE_FORMATS).optional(),
         SshNamespace: z.string().regex(SSH_NAMESPACE, 'SshNamespace is 1 to 64 printable characters without spaces or quotes, such as file').optional(),
         File: filePathField,

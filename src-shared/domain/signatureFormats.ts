@@ -17,6 +17,6 @@ export const OPENPGP_USER_ID = /^[^<>\p{Cc}]*[^<>\s\p{Cc}] <[^<>@\s\p{Cc}]+@[^<>
 /** An SSHSIG namespace: non-empty, printable ASCII without spaces or quotes (it goes into allowed_signers). */
 export const SSH_NAMESPACE = /^[\x21\x23-\x7e]{1,64}$/;
 
-/** The forms ExportPublicKey writes (spec/signatures.md); OPENPGP and JWK come with their formats. */
+/** The forms ExportPublicKey writes (spec/signatures.md); OPENPGP needs OpenPgpUserId (the key certifies it). */
 export const PUBLIC_KEY_FORMATS = ['PEM', 'DER', 'SSH', 'MINISIGN', 'SIGNIFY', 'OPENPGP', 'JWK'] as const;
 export type PublicKeyFormat = (typeof PUBLIC_KEY_FORMATS)[number];

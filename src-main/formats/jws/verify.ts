@@ -29,6 +29,12 @@ function refuse(why: string): never {
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
+/** Node decodes base64url leniently (a stray last character is dropped): only the canonical text is read. */
+function canonicalBase64url(text: string): Buffer {
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.toString('base64url') === text ? bytes : refuse('the signature is not canonical base64url');
+}
+
 export function parseDetachedJws(token: string): ParsedDetachedJws {
   const parts = token.trim().split('.');
   if (parts.length !== 3 || parts[1] !== '') return refuse('it needs three parts with the payload part empty');
@@ -51,7 +57,7 @@ export function parseDetachedJws(token: string): ParsedDetachedJws {
     alg: h.alg,
     ...(typeof h.kid === 'string' ? { kid: h.kid } : {}),
     prefix: signingInputPrefix(encodedHeader),
-    signature: Buffer.from(encodedSignature, 'base64url'),
+    signature: canonicalBase64url(encodedSignature),
   };
 }
 

@@ -9,6 +9,7 @@ import { appendAudit } from '../audit/auditLog';
 import { DEFAULT_SSH_NAMESPACE, type PublicKeyFormat } from '../../../src-shared/domain/signatureFormats';
 import type { KeySpec } from '../../../src-shared/domain/keySpecs';
 import { chooseFormats } from '../ceremony/sign/formats/registry';
+import type { KeySigner } from '../ceremony/sign/formats/format';
 import { spkiToPem } from '../../crypto/keyEncoding';
 import { encryptWithPublicKey, maxAsymmetricPlaintext, verifyDigest } from '../../crypto/publicKeyOps';
 import { wipe } from '../../crypto/wipe';
@@ -90,10 +91,18 @@ export async function getPublicKey(kms: KmsContext, input: OperationInput<'GetPu
  * minisign or signify public key file (Ed25519; the key number derived as SignFile's). The
  * fingerprint stays the PEM's, whatever the form, so witnesses compare one value.
  */
-function publicKeyInFormat(format: PublicKeyFormat, key: { keyId: string; spec: KeySpec; spki: Buffer }, pem: Buffer): Buffer {
-  const fromFormat = (name: 'ssh' | 'minisign' | 'signify', index = 0) => {
+async function publicKeyInFormat(
+  format: PublicKeyFormat,
+  key: { keyId: string; spec: KeySpec; spki: Buffer; created: Date },
+  pem: Buffer,
+  openPgpUserId: string | undefined,
+  signer: KeySigner,
+): Promise<Buffer> {
+  const fromFormat = async (name: 'ssh' | 'minisign' | 'signify' | 'openpgp' | 'jws', index = 0) => {
     const module = chooseFormats([name], key.spec).formats[0]!;
-    return Buffer.from(module.publicKeyFiles(key, { sshNamespace: DEFAULT_SSH_NAMESPACE, time: new Date(0) })[index]!.content, 'utf8');
+    const file = module.publicKeyFiles(key, { sshNamespace: DEFAULT_SSH_NAMESPACE, time: new Date(0), ...(openPgpUserId !== undefined ? { openPgpUserId } : {}) })[index]!;
+    // OpenPGP's certificate is self-signed by the key.
+    return Buffer.from(typeof file.content === 'string' ? file.content : await file.content(signer), 'utf8');
   };
   switch (format) {
     case 'PEM':
@@ -107,8 +116,10 @@ function publicKeyInFormat(format: PublicKeyFormat, key: { keyId: string; spec: 
     case 'SIGNIFY':
       return fromFormat('signify');
     case 'OPENPGP':
+      if (openPgpUserId === undefined) throw new KmsError('MissingParameter', 'The OPENPGP form needs --OpenPgpUserId "Name <email>" (for example "Release Team <release@example.org>") for its certificate.');
+      return fromFormat('openpgp');
     case 'JWK':
-      throw new KmsError('InvalidParameter', `The ${format} public key form is not available yet in this build; PEM, DER, SSH, MINISIGN and SIGNIFY are.`);
+      return fromFormat('jws');
     default: {
       const never: never = format;
       throw new KmsError('InvalidParameter', `Unknown public key form ${String(never)}.`);
@@ -124,7 +135,13 @@ export async function exportPublicKey(kms: KmsContext, input: OperationInput<'Ex
     const pem = Buffer.from(spkiToPem(spki), 'utf8');
     const format = input.Format ?? 'PEM';
     if (input.OpenPgpUserId !== undefined && format !== 'OPENPGP') throw new KmsError('InvalidParameter', 'OpenPgpUserId is for --Format OPENPGP.');
-    const content = publicKeyInFormat(format, { keyId: key.key_id, spec: key.key_spec, spki }, pem);
+    // Only OPENPGP asks the key to sign (its self-certification): the key must be able to.
+    const signer: KeySigner = async (algorithm, data) => {
+      requireUsage(key, 'SIGN/VERIFY', 'certify its OpenPGP key');
+      requireState(key, ['Enabled'], 'certify its OpenPGP key');
+      return useSecret(kms, tx, key, version, (backend, v) => backend.sign(v, algorithm, data));
+    };
+    const content = await publicKeyInFormat(format, { keyId: key.key_id, spec: key.key_spec, spki, created: new Date(version.creation_date) }, pem, input.OpenPgpUserId, signer);
     const file = (await stage(plan, [{ path: plan.paths[0]!, content }])).files[0]!;
     const out = {
       KeyId: key.key_id,
@@ -141,7 +158,7 @@ export async function exportPublicKey(kms: KmsContext, input: OperationInput<'Ex
         operation: 'ExportPublicKey',
         keyId: out.KeyId,
         keyVersionId: out.KeyVersionId,
-        details: { OutputFile: out.OutputFile, ...(format !== 'PEM' ? { Format: format } : {}), Sha256: out.Sha256, Fingerprint: out.Fingerprint, OutputFiles: outputFilesDetail([file]) },
+        details: { OutputFile: out.OutputFile, ...(format !== 'PEM' ? { Format: format } : {}), ...(input.OpenPgpUserId !== undefined ? { OpenPgpUserId: input.OpenPgpUserId } : {}), Sha256: out.Sha256, Fingerprint: out.Fingerprint, OutputFiles: outputFilesDetail([file]) },
       },
       now(kms),
     );

@@ -6,7 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execSync } from 'node:child_process';
-import { readFileSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { firstVersionOf, type Harness } from '../../support/kmsHarness';
@@ -93,7 +93,10 @@ for (const level of ['SOFTWARE', 'HSM'] as const) {
       const sig = join(s.dir, `${level}-export.signify.pub`);
       await h.call('ExportPublicKey', { KeyId: keyId, KeyVersionId: versionId, OutputFile: sig, Format: 'SIGNIFY' });
       assert.equal(readFileSync(sig, 'utf8').split('\n')[1], readFileSync(mini, 'utf8').split('\n')[1]);
-      await h.refuse('ExportPublicKey', { KeyId: keyId, KeyVersionId: versionId, OutputFile: join(s.dir, `${level}-x.asc`), Format: 'OPENPGP' }, 'InvalidParameter');
+      // OPENPGP's certificate names its User ID: without one it is refused, and nothing is written.
+      const e = await h.refuse('ExportPublicKey', { KeyId: keyId, KeyVersionId: versionId, OutputFile: join(s.dir, `${level}-x.asc`), Format: 'OPENPGP' }, 'MissingParameter');
+      assert.match(e.Message, /--OpenPgpUserId/);
+      assert.equal(existsSync(join(s.dir, `${level}-x.asc`)), false);
     });
 
     it('GenerateCsr: Ed25519 in PKCS#10 (RFC 8410), openssl req -verify', async () => {

@@ -1,7 +1,8 @@
 /**
- * SignFile --Format ssh / minisign / signify (and raw beside them), SOFTWARE and HSM keys, each
- * signature checked by the reference verifier with the exact command SignFile printed:
- * `ssh-keygen -Y verify`, `minisign -V`, `signify-openbsd -C`, `openssl`. One changed byte makes
+ * SignFile --Format ssh / minisign / signify / openpgp / cosign / jws (and raw beside them),
+ * SOFTWARE and HSM keys, each signature checked by the reference verifier with the exact command
+ * SignFile printed: `ssh-keygen -Y verify`, `minisign -V`, `signify-openbsd -C`, `sqv`, `openssl`
+ * (raw, and cosign's bare signature); JWS by test/support/jwsVerifier.ts (no shared code). One changed byte makes
  * each refuse. The pitfalls as tests: Ed25519 R or S with a leading zero byte (found by searching
  * file contents, Ed25519 being deterministic), ECDSA mpints with the high bit set.
  */
@@ -18,6 +19,7 @@ import type { Pkcs11Backend } from '../../../src-main/backends/pkcs11/pkcs11Back
 import { ed25519Sign } from '../../../src-main/crypto/ed25519';
 import { sshsigSignedData, parseSshsig, parseEcdsaSigBody } from '../../../src-main/formats/sshsig/sshsig';
 import { createBlake2b512 } from '../../../src-main/crypto/blake2b';
+import { verifyDetachedJws } from '../../support/jwsVerifier';
 
 let hsm: SoftHsm;
 let h: Harness & { backend: Pkcs11Backend };
@@ -46,10 +48,10 @@ function sh(command: string): { ok: boolean; output: string } {
  * Ed25519 twice: raw's SHA256SUMS and signify's SHA256 cannot share one --Manifest.
  */
 const CAN: [string, string[]][] = [
-  ['RSA_3072', ['raw', 'ssh']],
-  ['EC_P256', ['raw', 'ssh']],
-  ['EC_P384', ['raw', 'ssh']],
-  ['ED25519', ['raw', 'ssh', 'minisign']],
+  ['RSA_3072', ['raw', 'ssh', 'openpgp', 'cosign', 'jws']],
+  ['EC_P256', ['raw', 'ssh', 'openpgp', 'cosign', 'jws']],
+  ['EC_P384', ['raw', 'ssh', 'openpgp', 'jws']],
+  ['ED25519', ['raw', 'ssh', 'minisign', 'openpgp', 'jws']],
   ['ED25519', ['ssh', 'minisign', 'signify']],
 ];
 
@@ -58,7 +60,17 @@ const OK_OUTPUT: Record<string, RegExp> = {
   ssh: /Good "file" signature for /,
   minisign: /Signature and comment signature verified/,
   signify: /: OK/,
+  openpgp: /^[0-9A-F]{40}$/m,
+  cosign: /Verified OK/,
 };
+
+const USER_ID = 'Release Team <release@example.org>';
+
+/** JWS has no common command-line verifier: the independent one in test/support, with the JWK SignFile wrote. */
+async function jwsOk(r: { PublicKeyFiles: string[] }, sig: { File: string; SignatureFile: string }): Promise<boolean> {
+  const jwk = JSON.parse(readFileSync(r.PublicKeyFiles.find((p) => p.endsWith('.jwk.json'))!, 'utf8')) as { kty: string };
+  return verifyDetachedJws(readFileSync(sig.SignatureFile, 'utf8'), jwk, readFileSync(sig.File));
+}
 
 async function newKey(spec: string, level: string): Promise<string> {
   return (await h.call('CreateKey', { KeySpec: spec, KeyUsage: 'SIGN/VERIFY', ProtectionLevel: level })).KeyMetadata.KeyId;
@@ -76,12 +88,35 @@ for (const level of ['SOFTWARE', 'HSM'] as const) {
         writeFileSync(files[1]!, 'release notes\n');
         const manifest = formats.includes('signify') ? join(dir, 'SHA256') : undefined;
         // signify and raw's manifest cannot share --Manifest: raw signs files only here.
-        const r = await h.call('SignFile', { KeyId: keyId, File: files, Format: formats, ...(manifest ? { Manifest: manifest } : {}) });
+        const userId = formats.includes('openpgp') ? { OpenPgpUserId: USER_ID } : {};
+        const r = await h.call('SignFile', { KeyId: keyId, File: files, Format: formats, ...userId, ...(manifest ? { Manifest: manifest } : {}) });
         assert.deepEqual([...new Set(r.Signatures.map((x) => x.Format))], formats);
         assert.equal(r.Signatures.length, formats.length * files.length);
         for (const sig of r.Signatures) {
+          if (sig.Format === 'jws') {
+            assert.equal(await jwsOk(r, sig), true, sig.SignatureFile);
+            continue;
+          }
           const v = sh(sig.VerifyCommand);
           assert.ok(v.ok && OK_OUTPUT[sig.Format]!.test(v.output), `${sig.VerifyCommand}\n${v.output}`);
+        }
+        if (formats.includes('openpgp')) {
+          // gpg too, in a fresh home: it imports the certificate with its User ID and accepts the signature.
+          const home = join(dir, 'gnupg');
+          mkdirSync(home, { mode: 0o700 });
+          const asc = r.PublicKeyFiles.find((p) => p.endsWith('.pgp.asc'))!;
+          const sig = r.Signatures.find((x) => x.Format === 'openpgp')!;
+          const g = sh(`GNUPGHOME=${home} gpg --batch --import ${asc} && GNUPGHOME=${home} gpg --batch --verify ${sig.SignatureFile} '${sig.File}'`);
+          assert.ok(g.ok && /Good signature from "Release Team <release@example.org>"/.test(g.output), g.output);
+          // ExportPublicKey OPENPGP is the same key: sqv accepts the signature with it.
+          const exported = join(dir, 'exported.pgp.asc');
+          await h.call('ExportPublicKey', { KeyId: keyId, KeyVersionId: await firstVersionOf(h, keyId), OutputFile: exported, Format: 'OPENPGP', OpenPgpUserId: USER_ID });
+          assert.ok(sh(`sqv --keyring ${exported} ${sig.SignatureFile} '${sig.File}'`).ok);
+        }
+        if (formats.includes('jws')) {
+          const exported = join(dir, 'exported.jwk.json');
+          await h.call('ExportPublicKey', { KeyId: keyId, KeyVersionId: await firstVersionOf(h, keyId), OutputFile: exported, Format: 'JWK' });
+          assert.equal(readFileSync(exported, 'utf8'), readFileSync(r.PublicKeyFiles.find((p) => p.endsWith('.jwk.json'))!, 'utf8'));
         }
         if (manifest) {
           assert.equal(readFileSync(manifest, 'utf8'), files.map((f) => `SHA256 (${f.slice(dir.length + 1)}) = ${createHash('sha256').update(readFileSync(f)).digest('hex')}\n`).join(''));
@@ -98,13 +133,17 @@ for (const level of ['SOFTWARE', 'HSM'] as const) {
           const v = await h.call('VerifyFile', { KeyId: keyId, Format: sig.Format, File: sig.File, SignatureFile: sig.SignatureFile });
           assert.equal(v.Value, true, `${sig.Format} ${sig.File}`);
           assert.equal(v.Digest, sig.Digest);
-          if (sig.Format !== 'raw') assert.equal((await h.call('VerifyFile', { PublicKey: pem, Format: sig.Format, File: sig.File, SignatureFile: sig.SignatureFile })).Value, true);
+          // An OpenPGP key carries its creation time, which a PEM lacks: refused, not guessed.
+          if (sig.Format === 'openpgp') await h.refuse('VerifyFile', { PublicKey: pem, Format: sig.Format, File: sig.File, SignatureFile: sig.SignatureFile }, 'InvalidParameter');
+          else if (sig.Format !== 'raw') assert.equal((await h.call('VerifyFile', { PublicKey: pem, Format: sig.Format, File: sig.File, SignatureFile: sig.SignatureFile })).Value, true);
         }
         // A trailing byte on a signature file: Keyroom refuses it, as the reference tools do.
         for (const sig of r.Signatures.filter((x) => x.File === files[1] && x.Format !== 'signify')) {
           const tampered = join(dir, `tampered.${sig.Format}`);
           writeFileSync(tampered, Buffer.concat([readFileSync(sig.SignatureFile), Buffer.from('A')]));
-          assert.equal((await h.call('VerifyFile', { KeyId: keyId, Format: sig.Format, File: sig.File, SignatureFile: tampered })).Value, false, sig.Format);
+          // OpenPGP armor may sit in other text: Keyroom answers as sqv does, whatever that is.
+          const expected = sig.Format === 'openpgp' ? sh(sig.VerifyCommand.replace(sig.SignatureFile, tampered)).ok : false;
+          assert.equal((await h.call('VerifyFile', { KeyId: keyId, Format: sig.Format, File: sig.File, SignatureFile: tampered })).Value, expected, sig.Format);
         }
 
         // One byte changed: every verifier refuses, and so does VerifyFile.
@@ -112,14 +151,17 @@ for (const level of ['SOFTWARE', 'HSM'] as const) {
         bytes[12345]! ^= 0x80;
         writeFileSync(files[0]!, bytes);
         for (const sig of r.Signatures.filter((x) => x.File === files[0])) {
-          const v = sh(sig.VerifyCommand);
-          assert.equal(v.ok, false, `${sig.Format} accepted a changed file: ${v.output}`);
+          if (sig.Format === 'jws') assert.equal(await jwsOk(r, sig), false);
+          else {
+            const v = sh(sig.VerifyCommand);
+            assert.equal(v.ok, false, `${sig.Format} accepted a changed file: ${v.output}`);
+          }
           assert.equal((await h.call('VerifyFile', { KeyId: keyId, Format: sig.Format, File: sig.File, SignatureFile: sig.SignatureFile })).Value, false, sig.Format);
         }
       });
     }
 
-    it('refusals before anything is signed: a format the key cannot make, signify without a manifest, an empty namespace, a bad User ID, openpgp not wired yet', async () => {
+    it('refusals before anything is signed: a format the key cannot make, signify without a manifest, an empty namespace, a bad User ID, openpgp without its User ID', async () => {
       const ec = await newKey('EC_P256', level);
       const ed = await newKey('ED25519', level);
       const dir = join(s.dir, `${level}-refuse`);
@@ -132,13 +174,34 @@ for (const level of ['SOFTWARE', 'HSM'] as const) {
       assert.match(e2.Message, /--Manifest/);
       await h.refuse('SignFile', { KeyId: ed, File: f, Format: 'ssh', SshNamespace: '' }, 'InvalidParameter');
       await h.refuse('SignFile', { KeyId: ed, File: f, Format: 'ssh', OpenPgpUserId: 'just a name' }, 'InvalidParameter');
-      const e3 = await h.refuse('SignFile', { KeyId: ed, File: f, Format: ['ssh', 'openpgp'] }, 'InvalidParameter');
-      assert.match(e3.Message, /openpgp format is not available yet/);
+      const e3 = await h.refuse('SignFile', { KeyId: ed, File: f, Format: ['ssh', 'openpgp'] }, 'MissingParameter');
+      assert.match(e3.Message, /--OpenPgpUserId/);
+      const e4 = await h.refuse('SignFile', { KeyId: ed, File: f, Format: 'cosign' }, 'Rejected.KeySpec');
+      assert.match(e4.Message, /cosign format cannot sign with a ED25519 key/);
       await h.refuse('SignFile', { KeyId: ed, File: f, Format: ['raw', 'signify'], Manifest: join(dir, 'SHA256') }, 'InvalidParameter');
       // An existing output name: nothing is signed, nothing written.
       writeFileSync(`${f}.minisig`, 'there');
       await h.refuse('SignFile', { KeyId: ed, File: f, Format: ['ssh', 'minisign'] }, 'AlreadyExists.File');
       assert.equal(spawnSync('ls', [dir], { encoding: 'utf8' }).stdout.trim().split('\n').sort().join(','), 'a.bin,a.bin.minisig');
+    });
+
+    it('openpgp twice into one folder: the .pgp.asc of the same key is kept (an EC certification differs each time), another key refused', async () => {
+      const keyId = await newKey('EC_P256', level);
+      const dir = join(s.dir, `${level}-pgp-again`);
+      mkdirSync(dir);
+      const [a, b] = [join(dir, 'a.txt'), join(dir, 'b.txt')];
+      writeFileSync(a, 'a');
+      writeFileSync(b, 'b');
+      const r1 = await h.call('SignFile', { KeyId: keyId, File: a, Format: 'openpgp', OpenPgpUserId: USER_ID });
+      const asc = r1.PublicKeyFiles[0]!;
+      const first = readFileSync(asc, 'utf8');
+      const r2 = await h.call('SignFile', { KeyId: keyId, File: b, Format: 'openpgp', OpenPgpUserId: USER_ID });
+      assert.equal(readFileSync(asc, 'utf8'), first);
+      const v = sh(r2.Signatures[0]!.VerifyCommand);
+      assert.ok(v.ok, v.output);
+      writeFileSync(asc, first.replace(/\n[A-Za-z0-9+/]{10}/, '\nAAAAAAAAAA'));
+      writeFileSync(join(dir, 'c.txt'), 'c');
+      await h.refuse('SignFile', { KeyId: keyId, File: join(dir, 'c.txt'), Format: 'openpgp', OpenPgpUserId: USER_ID }, 'AlreadyExists.File');
     });
 
     it('ssh with --SshNamespace: ssh-keygen checks the namespace', async () => {

@@ -36,14 +36,14 @@ import { now, type KmsContext } from '../../kms/context';
 import { throwIfCancelled, type OperationControl } from '../../operationControl';
 import { describeErrno, unreadable } from '../../../files/readFile';
 import { chooseFormats } from './formats/registry';
-import type { DigestedFile, FileDigestName, FormatKey, FormatOptions, ManifestFormat, PerFileFormat, PublicKeyFile } from './formats/format';
+import type { DigestedFile, FileDigestName, FileState, FormatKey, FormatName, FormatOptions, ManifestFormat, PerFileFormat, PublicKeyFile } from './formats/format';
 import { createBlake2b512 } from '../../../crypto/blake2b';
 import { streamFile, type ByteSink } from '../../../files/readFile';
 import { MANIFEST_NAMES, MAX_RAW_ED25519_FILE_BYTES, digestBytesForSignature, digestForSignature, manifestDigest, rawEd25519TooLarge, userIdBytes } from './fileDigest';
 
 const OP = 'SignFile';
 /** Names SignFile writes; a folder's own outputs are never signed again. */
-const OUTPUT_NAME = /(\.sig|\.sig\.b64|\.pub\.pem|\.sshsig|\.minisig|\.ssh\.pub|\.allowed_signers|\.minisign\.pub|\.signify\.pub)$|^(SHA256SUMS|SHA384SUMS|SM3SUMS|SHA256)$/;
+const OUTPUT_NAME = /(\.sig|\.sig\.b64|\.pub\.pem|\.sshsig|\.minisig|\.ssh\.pub|\.allowed_signers|\.minisign\.pub|\.signify\.pub|\.asc|\.sigstore\.json|\.jws|\.jwk\.json)$|^(SHA256SUMS|SHA384SUMS|SM3SUMS|SHA256)$/;
 
 interface Planned {
   path: string;
@@ -51,7 +51,7 @@ interface Planned {
   b64Path?: string;
 }
 
-async function signingKey(db: SqlExecutor, input: OperationInput<'SignFile'>): Promise<{ key: KeyRow; version: VersionRow; spki: Buffer; algorithm: SigningAlgorithm }> {
+async function signingKey(db: SqlExecutor, input: OperationInput<'SignFile'>): Promise<{ key: KeyRow; version: VersionRow; spki: Buffer; algorithm: SigningAlgorithm; created: Date }> {
   const key = await resolveKey(db, input.KeyId);
   requireUsage(key, 'SIGN/VERIFY', 'sign files');
   requireState(key, ['Enabled'], 'sign files');
@@ -60,7 +60,7 @@ async function signingKey(db: SqlExecutor, input: OperationInput<'SignFile'>): P
   requireAlgorithm(key, 'signing', algorithm);
   const version = await resolveVersion(db, key, input.KeyVersionId);
   if (!version.public_key) throw new KmsError('Internal', `Key version ${version.key_version_id} has no public key recorded.`);
-  return { key, version, spki: version.public_key, algorithm };
+  return { key, version, spki: version.public_key, algorithm, created: new Date(version.creation_date) };
 }
 
 /** The regular files named, a folder standing for the files directly in it (not its own outputs). */
@@ -111,12 +111,21 @@ function manifestLine(hex: string, file: string, manifestDir: string): string {
   return `${hex}  ${name}\n`;
 }
 
+/** A public key file to write (or already there), its content made now or by the key when signing. */
+interface PlannedKey {
+  path: string;
+  content: PublicKeyFile['content'];
+  write: boolean;
+}
+
 /** A non-raw format's per-file signature path, or its manifest outputs. */
 interface FormatPlan {
   format: PerFileFormat | ManifestFormat;
   /** Per-file formats: one signature path per input file, in order. */
   sigPaths: string[];
-  publicKeys: { path: string; content: string; write: boolean }[];
+  /** Per-file formats: the files beside each signature (cosign's .sig.b64), per input file. */
+  companionPaths: string[][];
+  publicKeys: PlannedKey[];
 }
 
 /** Step 1: the key, the files, and every output name, checked before any work. */
@@ -134,6 +143,8 @@ interface SigningPlan {
   userId: Uint8Array;
   formatKey: FormatKey;
   formatOptions: Omit<FormatOptions, 'time'>;
+  /** Formats that keep a running state over each file (OpenPGP, JWS). */
+  stateFormats: (PerFileFormat | ManifestFormat)[];
   formats: FormatPlan[];
   /** The digests the non-raw formats need of every file (each file is still read once). */
   extraDigests: FileDigestName[];
@@ -141,14 +152,16 @@ interface SigningPlan {
 }
 
 /** A public key file the folder may already hold: the same bytes are kept, other bytes refused. */
-async function publicKeyOutput(path: string, content: string): Promise<{ path: string; content: string; write: boolean }> {
+async function publicKeyOutput(path: string, key: PublicKeyFile): Promise<PlannedKey> {
+  const { content } = key;
   if (!(await exists(path))) return { path, content, write: true };
-  if ((await readFile(path, 'utf8')) !== content) throw new KmsError('AlreadyExists.File', `${path} exists and holds another key; Keyroom never overwrites a file.`);
+  const existing = await readFile(path, 'utf8');
+  if (typeof content === 'string' ? existing !== content : !key.holdsKey?.(existing)) throw new KmsError('AlreadyExists.File', `${path} exists and holds another key; Keyroom never overwrites a file.`);
   return { path, content, write: false };
 }
 
 async function planSigning(kms: KmsContext, input: OperationInput<'SignFile'>, requestId: string): Promise<SigningPlan> {
-  const { key: signer, spki, algorithm } = await kms.keystore.read((db) => signingKey(db, input));
+  const { key: signer, spki, algorithm, created } = await kms.keystore.read((db) => signingKey(db, input));
   const chosen = chooseFormats(input.Format ?? ['raw'], signer.key_spec);
   const raw = chosen.raw;
   if (!raw && (input.SignatureEncoding !== undefined || input.UserId !== undefined || input.Algorithm !== undefined)) {
@@ -158,6 +171,9 @@ async function planSigning(kms: KmsContext, input: OperationInput<'SignFile'>, r
   const sshNamespace = input.SshNamespace ?? DEFAULT_SSH_NAMESPACE;
   if (input.SshNamespace !== undefined && !chosen.formats.some((f) => f.name === 'ssh')) throw new KmsError('InvalidParameter', 'SshNamespace is for --Format ssh.');
   if (input.OpenPgpUserId !== undefined && !chosen.formats.some((f) => f.name === 'openpgp')) throw new KmsError('InvalidParameter', 'OpenPgpUserId is for --Format openpgp.');
+  if (input.OpenPgpUserId === undefined && chosen.formats.some((f) => f.name === 'openpgp')) {
+    throw new KmsError('MissingParameter', 'The openpgp format needs --OpenPgpUserId "Name <email>" (for example "Release Team <release@example.org>") for its public key certificate.');
+  }
   const manifestFormat = chosen.formats.find((f): f is ManifestFormat => f.kind === 'manifest');
   if (manifestFormat && !input.Manifest) {
     throw new KmsError('MissingParameter', `The ${manifestFormat.name} format signs a checksum manifest, not each file: give --Manifest (for example SHA256 in the files' folder).`);
@@ -166,7 +182,8 @@ async function planSigning(kms: KmsContext, input: OperationInput<'SignFile'>, r
     throw new KmsError('InvalidParameter', `--Manifest names one manifest: sign the raw SHA256SUMS and the ${manifestFormat.name} manifest in two calls.`);
   }
   const files = await expandFiles(input.File);
-  if (raw && algorithm === 'ED25519') {
+  // Pure Ed25519 (raw, and EdDSA JWS) signs the whole file, held in memory: capped.
+  if ((raw || chosen.formats.some((f) => f.name === 'jws')) && signer.key_spec === 'ED25519') {
     for (const f of files) {
       const size = (await stat(f)).size;
       if (size > MAX_RAW_ED25519_FILE_BYTES) throw rawEd25519TooLarge(f, size);
@@ -189,26 +206,28 @@ async function planSigning(kms: KmsContext, input: OperationInput<'SignFile'>, r
       throw new KmsError('InvalidParameter.OutputFile', `${algorithm} hashes with ${digestName.toUpperCase()}, so its manifest is ${MANIFEST_NAMES[digestName]}, not ${basename(manifest)}.`);
     }
   }
-  const formatKey: FormatKey = { keyId: signer.key_id, spec: signer.key_spec, spki };
-  const formatOptions = { sshNamespace };
+  const formatKey: FormatKey = { keyId: signer.key_id, spec: signer.key_spec, spki, created };
+  const formatOptions = { sshNamespace, ...(input.OpenPgpUserId !== undefined ? { openPgpUserId: input.OpenPgpUserId } : {}) };
+  const publicKeyFile = join(keyDir, `${signer.key_id}.pub.pem`);
   const formats: FormatPlan[] = [];
   for (const format of chosen.formats) {
     const sigPaths = format.kind === 'per-file' ? files.map((path) => join(outputDir ?? dirname(path), format.signatureName(basename(path)))) : [];
+    const companionPaths = format.kind === 'per-file' ? files.map((path) => (format.companionNames?.(basename(path)) ?? []).map((n) => join(outputDir ?? dirname(path), n))) : [];
     const keys: PublicKeyFile[] = format.publicKeyFiles(formatKey, { ...formatOptions, time: new Date(now(kms)) });
-    const publicKeys = await Promise.all(keys.map((k) => publicKeyOutput(join(keyDir, k.name), k.content)));
-    formats.push({ format, sigPaths, publicKeys });
+    // cosign's key is raw's <KeyId>.pub.pem: written once.
+    const publicKeys = (await Promise.all(keys.map((k) => publicKeyOutput(join(keyDir, k.name), k)))).map((k) => (raw && k.path === publicKeyFile ? { ...k, write: false } : k));
+    formats.push({ format, sigPaths, companionPaths, publicKeys });
   }
-  const publicKeyFile = join(keyDir, `${signer.key_id}.pub.pem`);
   const publicPem = spkiToPem(spki);
   const rawOutputs = [...planned.flatMap((p) => [p.sigPath, ...(p.b64Path ? [p.b64Path] : [])]), ...(manifest && raw ? [manifest, `${manifest}.sig`, ...(b64 ? [`${manifest}.sig.b64`] : [])] : [])];
-  const formatOutputs = formats.flatMap((f) => (f.format.kind === 'per-file' ? f.sigPaths : [manifest!, join(dirname(manifest!), f.format.signatureName(basename(manifest!)))]));
+  const formatOutputs = formats.flatMap((f) => (f.format.kind === 'per-file' ? [...f.sigPaths, ...f.companionPaths.flat()] : [manifest!, join(dirname(manifest!), f.format.signatureName(basename(manifest!)))]));
   const outputs = [...rawOutputs, ...formatOutputs];
   if (new Set(outputs).size !== outputs.length) throw new KmsError('InvalidParameter.InputFile', 'Two files would get the same signature name in the output folder; sign them into separate folders.');
   const writePublicKey = raw && !(await exists(publicKeyFile));
   if (raw && !writePublicKey && (await readFile(publicKeyFile, 'utf8')) !== publicPem) {
     throw new KmsError('AlreadyExists.File', `${publicKeyFile} exists and holds another key; Keyroom never overwrites a file.`);
   }
-  const keyOutputs = [...(writePublicKey ? [publicKeyFile] : []), ...formats.flatMap((f) => f.publicKeys.filter((k) => k.write).map((k) => k.path))];
+  const keyOutputs = [...new Set([...(writePublicKey ? [publicKeyFile] : []), ...formats.flatMap((f) => f.publicKeys.filter((k) => k.write).map((k) => k.path))])];
   const plan = await planRecordedOutputs(kms, [...keyOutputs, ...outputs], requestId, { missingFolder: 'InvalidParameter.OutputDir' });
   const extraDigests = [...new Set(formats.flatMap((f) => f.format.fileDigests(signer.key_spec)))];
   return {
@@ -224,6 +243,7 @@ async function planSigning(kms: KmsContext, input: OperationInput<'SignFile'>, r
     userId,
     formatKey,
     formatOptions,
+    stateFormats: formats.map((f) => f.format).filter((f) => f.fileState !== undefined),
     formats,
     extraDigests,
     outputs: plan,
@@ -236,6 +256,7 @@ interface FileDigest {
   raw?: Awaited<ReturnType<typeof digestForSignature>>;
   /** The digests the other formats need. */
   extra: Map<FileDigestName, Buffer>;
+  states: Map<FormatName, FileState>;
 }
 
 function extraSink(name: FileDigestName): ByteSink & { digest(): Buffer } {
@@ -251,14 +272,16 @@ async function hashFiles(plan: SigningPlan, control: OperationControl): Promise<
   const digests: FileDigest[] = [];
   for (const file of plan.files) {
     const sinks = plan.extraDigests.map((name) => ({ name, sink: extraSink(name) }));
+    const states = new Map<FormatName, FileState>(plan.stateFormats.map((f) => [f.name, f.fileState!(plan.formatKey)]));
+    const allSinks = [...sinks.map((s) => s.sink), ...states.values()];
     const onBytes = (done: number) => control.progress({ Phase: 'Hashing', Done: before + done, Total: Math.max(total, before + done), Item: basename(file) });
     let d: FileDigest;
     if (plan.raw) {
-      const r = await digestForSignature(file, plan.algorithm, plan.spki, plan.userId, plan.manifest !== undefined, control, OP, onBytes, sinks.map((s) => s.sink));
-      d = { size: r.size, raw: r, extra: new Map() };
+      const r = await digestForSignature(file, plan.algorithm, plan.spki, plan.userId, plan.manifest !== undefined, control, OP, onBytes, allSinks);
+      d = { size: r.size, raw: r, extra: new Map(), states };
     } else {
-      const size = await streamFile(file, sinks.map((s) => s.sink), () => throwIfCancelled(control, OP), onBytes);
-      d = { size, extra: new Map() };
+      const size = await streamFile(file, allSinks, () => throwIfCancelled(control, OP), onBytes);
+      d = { size, extra: new Map(), states };
     }
     for (const s of sinks) d.extra.set(s.name, s.sink.digest());
     before += d.size;
@@ -346,7 +369,7 @@ async function signAndRecord(
         ],
       });
     }
-    const digested: DigestedFile[] = plan.files.map((path, i) => ({ path, size: digests[i]!.size, digests: digests[i]!.extra }));
+    const digested: DigestedFile[] = plan.files.map((path, i) => ({ path, size: digests[i]!.size, digests: digests[i]!.extra, states: digests[i]!.states }));
     for (const fp of plan.formats) {
       const keyPaths = fp.publicKeys.map((k) => k.path);
       const formatItems: SignedItem[] = [];
@@ -356,7 +379,8 @@ async function signAndRecord(
           control.progress({ Phase: 'Signing', Done: done++, Total: totalSigns, Item: basename(file.path) });
           const signed = await fp.format.sign(plan.formatKey, options, file, signAs);
           const sigPath = fp.sigPaths[i]!;
-          formatItems.push({ format: fp.format.name, file: file.path, size: file.size, digest: signed.digest.value, digestAlgorithm: signed.digest.algorithm, sigPath, outputs: [{ path: sigPath, content: signed.content }] });
+          const companions = (fp.companionPaths[i] ?? []).map((path, j) => ({ path, content: signed.companions![j]! }));
+          formatItems.push({ format: fp.format.name, file: file.path, size: file.size, digest: signed.digest.value, digestAlgorithm: signed.digest.algorithm, sigPath, outputs: [{ path: sigPath, content: signed.content }, ...companions] });
           signatures.push({
             Format: fp.format.name,
             File: file.path,
@@ -386,7 +410,8 @@ async function signAndRecord(
         }
       }
       // The format's public key files go with its first entry.
-      formatItems[0]!.outputs.unshift(...fp.publicKeys.filter((k) => k.write).map((k) => ({ path: k.path, content: k.content })));
+      const keyFiles = await Promise.all(fp.publicKeys.filter((k) => k.write).map(async (k) => ({ path: k.path, content: typeof k.content === 'string' ? k.content : await k.content(signAs) })));
+      formatItems[0]!.outputs.unshift(...keyFiles);
       items.push(...formatItems);
     }
     // The public key file goes with the first entry.

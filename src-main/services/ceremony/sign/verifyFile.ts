@@ -15,9 +15,10 @@ import { requireAlgorithm, requireState, requireUsage, resolveKey, resolveVersio
 import { now, type KmsContext } from '../../kms/context';
 import { appendAudit } from '../../audit/auditLog';
 import type { OperationControl } from '../../operationControl';
-import { unreadable } from '../../../files/readFile';
+import { describeErrno, unreadable } from '../../../files/readFile';
+import { stat } from 'node:fs/promises';
 import { readSmallFile } from '../../../files/readBounded';
-import { digestForSignature, userIdBytes } from './fileDigest';
+import { digestForSignature, MAX_RAW_ED25519_FILE_BYTES, rawEd25519TooLarge, userIdBytes } from './fileDigest';
 import { createHash } from 'node:crypto';
 import { dirname, relative, sep } from 'node:path';
 import { DEFAULT_SSH_NAMESPACE, type SignatureFormatName } from '../../../../src-shared/domain/signatureFormats';
@@ -31,7 +32,7 @@ import type { FileDigestName, SignatureFormat } from './formats/format';
 /** Far above any signature Keyroom checks (RSA-4096: 512 bytes); a bigger file is not a signature. */
 const MAX_SIGNATURE_BYTES = 16 * 1024;
 
-async function signerOf(kms: KmsContext, input: OperationInput<'VerifyFile'>): Promise<{ spec: KeySpec; spki: Uint8Array; algorithm: SigningAlgorithm; keyId?: string; keyVersionId?: string }> {
+async function signerOf(kms: KmsContext, input: OperationInput<'VerifyFile'>): Promise<{ spec: KeySpec; spki: Uint8Array; algorithm: SigningAlgorithm; keyId?: string; keyVersionId?: string; created?: Date }> {
   if ((input.KeyId === undefined) === (input.PublicKey === undefined)) {
     throw new KmsError('MissingParameter', 'Give the signer as exactly one of KeyId (a keystore key) or PublicKey (a PEM, or @file on the command line).');
   }
@@ -57,7 +58,7 @@ async function signerOf(kms: KmsContext, input: OperationInput<'VerifyFile'>): P
     requireAlgorithm(key, 'signing', algorithm);
     const version = await resolveVersion(db, key, input.KeyVersionId);
     if (!version.public_key) throw new KmsError('Internal', `Key version ${version.key_version_id} has no public key recorded.`);
-    return { spec: key.key_spec, spki: version.public_key, algorithm, keyId: key.key_id, keyVersionId: version.key_version_id };
+    return { spec: key.key_spec, spki: version.public_key, algorithm, keyId: key.key_id, keyVersionId: version.key_version_id, created: new Date(version.creation_date) };
   });
 }
 
@@ -66,9 +67,9 @@ const VERIFY_DIGESTS: Readonly<Record<Exclude<SignatureFormatName, 'raw'>, reado
   ssh: ['sha256', 'sha512'],
   minisign: ['blake2b512'],
   signify: ['sha256'],
-  openpgp: [],
-  cosign: [],
-  jws: [],
+  openpgp: ['sha256'],
+  cosign: ['sha256'],
+  jws: ['sha256'],
 };
 
 export async function verifyFile(kms: KmsContext, input: OperationInput<'VerifyFile'>, requestId: string, control: OperationControl): Promise<OperationOutput<'VerifyFile'>> {
@@ -105,7 +106,7 @@ async function verifyFormatFile(
 ): Promise<OperationOutput<'VerifyFile'>> {
   if (input.Algorithm !== undefined || input.UserId !== undefined) throw new KmsError('InvalidParameter', 'Algorithm and UserId are for raw signatures; leave them out with --Format.');
   if (input.SshNamespace !== undefined && format !== 'ssh') throw new KmsError('InvalidParameter', 'SshNamespace is for --Format ssh.');
-  const { spec, spki, keyId, keyVersionId } = await signerOf(kms, { ...input, Algorithm: undefined });
+  const { spec, spki, keyId, keyVersionId, created } = await signerOf(kms, { ...input, Algorithm: undefined });
   const module = formatModule(format, spec);
   const sigPath = resolve(input.SignatureFile);
   // A signify manifest may list many files; other signatures are small. Regular files only.
@@ -114,20 +115,26 @@ async function verifyFormatFile(
     /bytes/.test(why) ? new KmsError('InvalidParameter', `${sigPath} is not a ${format} signature: ${why}.`) : unreadable(sigPath, why),
   );
   const file = resolve(input.File);
+  // EdDSA JWS checks the whole file in memory: capped as SignFile caps it.
+  if (format === 'jws' && spec === 'ED25519') {
+    const size = (await stat(file).catch((e: unknown) => { throw unreadable(file, describeErrno(e)); })).size;
+    if (size > MAX_RAW_ED25519_FILE_BYTES) throw rawEd25519TooLarge(file, size);
+  }
   const names = VERIFY_DIGESTS[format];
   const sinks = names.map((name) => {
     const h = name === 'blake2b512' ? createBlake2b512() : createHash(name);
     return { name, update: (b: Uint8Array) => h.update(b), digest: () => h.digest() };
   });
-  const size = await streamFile(file, sinks, () => throwIfCancelled(control, 'VerifyFile'), (done, total) => control.progress({ Phase: 'Hashing', Done: done, Total: total }));
+  const key = { keyId: keyId ?? 'external', spec, spki: Buffer.from(spki), ...(created ? { created } : {}) };
+  const state = module.fileState?.(key, signature);
+  const size = await streamFile(file, [...sinks, ...(state ? [state] : [])], () => throwIfCancelled(control, 'VerifyFile'), (done, total) => control.progress({ Phase: 'Hashing', Done: done, Total: total }));
   const digests = new Map<FileDigestName, Buffer>(sinks.map((s) => [s.name, s.digest()]));
-  const key = { keyId: keyId ?? 'external', spec, spki: Buffer.from(spki) };
   let value: boolean;
   if (module.kind === 'manifest') {
     const name = relative(dirname(sigPath), file).split(sep).join('/');
     value = module.verify(key, signature, name, digests.get('sha256')!);
   } else {
-    value = module.verify(key, { sshNamespace: input.SshNamespace ?? DEFAULT_SSH_NAMESPACE }, signature, digests);
+    value = module.verify(key, { sshNamespace: input.SshNamespace ?? DEFAULT_SSH_NAMESPACE }, signature, digests, state);
   }
   const main = names[names.length - 1]!;
   const digest = digests.get(format === 'ssh' ? 'sha512' : main)!.toString('hex');

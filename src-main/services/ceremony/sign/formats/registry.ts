@@ -1,8 +1,7 @@
 /**
  * The formats SignFile can write, by name, and the checks made before anything is hashed or
  * signed: a format that cannot take the key is refused naming those that can. `raw` is SignFile's
- * own path (signFiles.ts); openpgp, cosign and jws have their byte modules elsewhere
- * (src-main/formats/) and are wired here once merged: until then they are refused plainly.
+ * own path (signFiles.ts); the others' bytes are made by src-main/formats/.
  */
 import { KmsError } from '../../../../../src-shared/errors';
 import type { KeySpec } from '../../../../../src-shared/domain/keySpecs';
@@ -11,12 +10,17 @@ import type { FormatName, SignatureFormat } from './format';
 import { sshFormat } from './ssh';
 import { minisignFormat } from './minisign';
 import { signifyFormat } from './signify';
+import { openpgpFormat } from './openpgp';
+import { cosignFormat } from './cosign';
+import { jwsFormat } from './jws';
 
 const FORMATS: Readonly<Partial<Record<Exclude<FormatName, 'raw'>, SignatureFormat>>> = {
   ssh: sshFormat,
   minisign: minisignFormat,
   signify: signifyFormat,
-  // openpgp, cosign, jws: not wired yet (see the module comment).
+  openpgp: openpgpFormat,
+  cosign: cosignFormat,
+  jws: jwsFormat,
 };
 
 /** Every format takes every key spec in raw; the others as their module says. */
