@@ -331,7 +331,7 @@ export class Keystore {
         try {
           await this.recheckIfChangedElsewhere();
         } catch (e) {
-          throw sqliteCodeOf(e) === undefined ? e : toKmsError(e, this.path);
+          throw await recheckError(this.conn, e, this.path);
         }
         return fn(executor);
       });
@@ -458,6 +458,20 @@ async function runtimeError(conn: Connection, e: unknown, path: string, during: 
     }
   }
   return toKmsError(e, path, during);
+}
+
+/**
+ * The re-check after another connection's commit fails the same way when that connection re-keyed
+ * the file (every page then fails under our key): that is said as such (Keystore.Locked, "open it
+ * again"), as runtimeError does for a failing statement; only some pages failing stays Tampered.
+ */
+async function recheckError(conn: Connection, e: unknown, path: string): Promise<unknown> {
+  if (sqliteCodeOf(e) !== undefined) return runtimeError(conn, e, path, 'read');
+  if (e instanceof KmsError && e.code === 'Keystore.Tampered') {
+    const check = await hmacCheck(conn).catch(() => undefined);
+    if (check && check.failedPages.length > 0) return unreadableAfterOpen(check.failedPages, checkedPageCount(path), path);
+  }
+  return e;
 }
 
 /** Pages cipher_integrity_check looks at: all of them but the pending-byte page. */

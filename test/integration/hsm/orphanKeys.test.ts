@@ -171,7 +171,8 @@ describe('DeleteOrphanHsmKey', () => {
     assert.ok(seen.has('abcdef01'), 'nor is the other application\'s key touched');
     assert.deepEqual((await h.call('ListOrphanHsmKeys', {})).OrphanHsmKeys, []);
 
-    const events = (await h.call('ListAuditEvents', { Operation: 'DeleteOrphanHsmKey' })).Events;
+    // The refusals of the test before are entries too (Result: their code); these two succeeded.
+    const events = (await h.call('ListAuditEvents', { Operation: 'DeleteOrphanHsmKey' })).Events.filter((e) => e.Result === 'Success');
     assert.equal(events.length, 2);
     const byRequest = new Map(events.map((e) => [e.RequestId, e]));
     assert.deepEqual(byRequest.get(a.RequestId)?.Details, { ObjectId: crashed.objectId, Label: a.Deleted.Label, Objects: 'private,public', TokenLabel: hsm.label, TokenSerialNumber: hsm.serial });
